@@ -1,0 +1,42 @@
+/// What a loaded script declares: its aggregates, commands and event types (the registry).
+public struct DomainInfo: Sendable, Codable, Equatable {
+    public var aggregates: [AggregateInfo]
+
+    public init(aggregates: [AggregateInfo] = []) { self.aggregates = aggregates }
+
+    public func aggregate(named name: String) -> AggregateInfo? {
+        aggregates.first { $0.name == name }
+    }
+}
+
+/// One aggregate of the registry.
+public struct AggregateInfo: Sendable, Codable, Equatable {
+    public var name: String
+    /// Events between snapshots; 0 disables them, -1 means the engine's default.
+    public var snapshotEvery: Int
+    /// Hash of what determines state: `initial`, replay functions, upcasters (DESIGN §4).
+    public var fingerprint: String
+    public var commands: [String]
+    public var events: [EventTypeInfo]
+    /// Replay functions for names that were never declared with `:event` (likely typos).
+    public var undeclaredReplays: [String]
+    /// Stored event types the aggregate skips on replay.
+    public var ignored: [String]
+
+    enum CodingKeys: String, CodingKey {
+        case name, fingerprint, commands, events, ignored
+        case snapshotEvery = "snapshot_every"
+        case undeclaredReplays = "undeclared_replays"
+    }
+}
+
+/// One declared event type.
+public struct EventTypeInfo: Sendable, Codable, Equatable {
+    public var name: String
+    /// Field name -> type ("integer", "string?", ...), when declared.
+    public var fields: [String: String]?
+    public var version: Int
+    public var upcasters: [Int]
+    /// Whether a replay function is wired for it.
+    public var replay: Bool
+}

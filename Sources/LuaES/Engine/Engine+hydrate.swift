@@ -1,0 +1,89 @@
+/// Hydration: cache, else snapshot plus later events, else all events (DESIGN §5).
+extension Engine {
+    /// Takes the current state of `stream` out of the cache, or loads it. The caller owns the ref.
+    func takeState(_ agg: AggregateInfo, _ stream: StreamID) throws -> (ref: Int32, version: Int64) {
+        if let cached = cache.take(stream) { return cached }
+        return try loadState(agg, stream, upTo: nil)
+    }
+
+    /// Hands a state back to the cache.
+    func putState(_ stream: StreamID, ref: Int32, version: Int64) {
+        for released in cache.put(stream, ref: ref, version: version) { host.unref(released) }
+    }
+
+    /// Builds the state of `stream` from the store (up to `upTo` when given). The caller owns the ref.
+    func loadState(_ agg: AggregateInfo, _ stream: StreamID, upTo: Int64?) throws -> (ref: Int32, version: Int64) {
+        var ref: Int32 = -1
+        var version: Int64 = 0
+        if let snap = usableSnapshot(agg, stream, upTo: upTo) {
+            ref = snap.ref
+            version = snap.version
+        } else {
+            guard case .ref(let r) = try host.invoke(
+                "initial", phase: .replay, label: "initial of \(agg.name)",
+                args: [.string(agg.name)], results: [.ref])[0] else { fatalError("initial returns a ref") }
+            ref = r
+        }
+        do {
+            while true {
+                var limit = options.replayPageSize
+                if let upTo { limit = Int(min(Int64(limit), max(upTo - version, 0))) }
+                if limit == 0 { break }
+                let page = try store.events(of: stream, after: version, upTo: upTo, limit: limit)
+                if page.isEmpty { break }
+                try host.replay(aggregate: agg.name, stateRef: &ref, events: page[...])
+                version = page[page.count - 1].version
+                if page.count < limit { break }
+            }
+        } catch {
+            host.unref(ref)
+            throw error
+        }
+        return (ref, version)
+    }
+
+    /// The stored snapshot as a state ref, when it exists, matches the script's fingerprint and decodes.
+    private func usableSnapshot(_ agg: AggregateInfo, _ stream: StreamID, upTo: Int64?) -> (ref: Int32, version: Int64)? {
+        let snap: Snapshot?
+        do {
+            snap = try store.snapshot(of: stream)
+        } catch {
+            logger.warning("cannot read snapshot, replaying from the start", metadata: ["stream": "\(stream)", "error": "\(error)"])
+            return nil
+        }
+        guard let snap, upTo == nil || snap.version <= upTo! else { return nil }
+        guard snap.fingerprint == agg.fingerprint else {
+            logger.info("snapshot made by other replay code, ignored",
+                        metadata: ["stream": "\(stream)", "stored": "\(snap.fingerprint)", "script": "\(agg.fingerprint)"])
+            return nil
+        }
+        do {
+            guard case .ref(let ref) = try host.invoke(
+                "identity", phase: .replay, label: "snapshot of \(stream)",
+                args: [.json(snap.state)], results: [.ref])[0] else { return nil }
+            return (ref, snap.version)
+        } catch {
+            logger.warning("unreadable snapshot ignored", metadata: ["stream": "\(stream)", "error": "\(error)"])
+            return nil
+        }
+    }
+
+    func encodeState(_ ref: Int32) throws -> String {
+        guard case .json(let text) = try host.invoke(
+            "identity", phase: .replay, label: "encoding state", args: [.ref(ref)], results: [.json])[0] else { return "{}" }
+        return text
+    }
+
+    /// Writes a snapshot when the command crossed a multiple of the interval. Never throws:
+    /// the command's events are committed already.
+    func snapshotIfDue(_ agg: AggregateInfo, _ stream: StreamID, ref: Int32, from: Int64, to: Int64, encoded: String?) {
+        let every = Int64(agg.snapshotEvery < 0 ? options.snapshotEvery : agg.snapshotEvery)
+        guard every > 0, to / every > from / every else { return }
+        do {
+            let state = try encoded ?? encodeState(ref)
+            try store.saveSnapshot(Snapshot(stream: stream, version: to, state: state, fingerprint: agg.fingerprint))
+        } catch {
+            logger.warning("snapshot not written", metadata: ["stream": "\(stream)", "version": "\(to)", "error": "\(error)"])
+        }
+    }
+}

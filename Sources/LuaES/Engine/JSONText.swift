@@ -1,0 +1,41 @@
+/// Small helpers to write JSON text by hand where the parts are already JSON
+/// (event data, states) and a round trip through Foundation would lose exactness.
+enum JSONText {
+    /// `s` as a JSON string literal.
+    static func quote(_ s: String) -> String {
+        var out = "\""
+        out.reserveCapacity(s.utf8.count + 2)
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20 || scalar.value == 0x7F:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        return out + "\""
+    }
+
+    /// An object from (key, raw JSON value) pairs, in the given order.
+    static func object(_ members: [(String, String)]) -> String {
+        "{" + members.map { quote($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
+    }
+
+    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+}
+
+extension RecordedEvent {
+    /// `{type, version, position, data, meta, recorded_at}` as JSON text.
+    public var json: String {
+        JSONText.object([
+            ("aggregate", JSONText.quote(stream.aggregate)), ("key", JSONText.quote(stream.key)),
+            ("type", JSONText.quote(type)), ("version", String(version)), ("position", String(position)),
+            ("schema", String(schema)), ("data", data), ("meta", meta), ("recorded_at", String(recordedAt)),
+        ])
+    }
+}

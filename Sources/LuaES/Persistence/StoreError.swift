@@ -1,0 +1,42 @@
+/// A failure of an `EventStore`.
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Kind: Sendable, Equatable {
+        case conflict(stream: StreamID, expected: Int64, actual: Int64)
+        case invalid(String)
+        case io(String)
+        case closed
+    }
+
+    let kind: Kind
+
+    /// The stream's version is not the one the append expected.
+    public static func conflict(_ stream: StreamID, expected: Int64, actual: Int64) -> StoreError {
+        StoreError(kind: .conflict(stream: stream, expected: expected, actual: actual))
+    }
+
+    /// The request itself is wrong (empty append, negative version, not an esrun database...).
+    public static func invalid(_ message: String) -> StoreError { StoreError(kind: .invalid(message)) }
+
+    /// The storage failed (disk, database engine, network).
+    public static func io(_ message: String) -> StoreError { StoreError(kind: .io(message)) }
+
+    public static let closed = StoreError(kind: .closed)
+
+    /// Expected and actual versions when this is a conflict.
+    public var conflict: (stream: StreamID, expected: Int64, actual: Int64)? {
+        if case .conflict(let s, let e, let a) = kind { return (s, e, a) }
+        return nil
+    }
+
+    public var isConflict: Bool { conflict != nil }
+
+    public var description: String {
+        switch kind {
+        case .conflict(let s, let e, let a):
+            return "conflict on \(s): expected version \(e), stream is at \(a)"
+        case .invalid(let m): return m
+        case .io(let m): return m
+        case .closed: return "the store is closed"
+        }
+    }
+}

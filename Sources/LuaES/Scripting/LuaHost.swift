@@ -1,0 +1,179 @@
+import CLuaShim
+import Foundation
+
+/// One sandboxed Lua state with the prelude loaded.
+///
+/// Not thread-safe: a host is confined to the thread (or actor) that uses it.
+/// Every call into Lua goes through a protected C entry point; Swift never
+/// calls a Lua API that can raise.
+final class LuaHost {
+    let raw: OpaquePointer
+    let limits: ScriptLimits
+    private var arena: [UInt8] = []
+    private var spans: [esr_event] = []
+    private var callbacks: HostCallbackBox?
+
+    init(limits: ScriptLimits = ScriptLimits()) throws {
+        guard let raw = esr_open() else {
+            throw EngineError(kind: .limit, code: "memory", message: "cannot create a Lua state (out of memory)")
+        }
+        self.raw = raw
+        self.limits = limits
+        for (phase, budget) in [(Phase.load, limits.load), (.host, limits.host), (.handle, limits.handle), (.replay, limits.replay)] {
+            esr_set_limits(raw, phase.rawValue, esr_limits(
+                memory_bytes: budget.memoryBytes, time_ms: Int64(budget.timeMilliseconds), instructions: Int64(budget.instructions)))
+        }
+        esr_set_json_limits(raw, esr_json_limits(max_depth: Int32(limits.jsonDepth), max_bytes: limits.jsonBytes))
+        let source = Prelude.source
+        let status = source.withCString { esr_load_prelude(raw, $0, source.utf8.count) }
+        if status != 0 { throw lastError() }
+    }
+
+    deinit { esr_close(raw) }
+
+    var memoryInUse: Int { esr_memory_in_use(raw) }
+
+    /// Stops the running call from another thread (Ctrl-C).
+    func interrupt() { esr_interrupt(raw) }
+
+    /// Sets the handler of driving-API calls (`Counter("c1"):increment{}`) and `ctx.log`.
+    func setCallbacks(_ handler: HostCallbacks?) {
+        guard let handler else {
+            esr_set_callback(raw, nil, nil)
+            callbacks = nil
+            return
+        }
+        let box = HostCallbackBox(handler)
+        callbacks = box
+        esr_set_callback(raw, hostCallback, Unmanaged.passUnretained(box).toOpaque())
+    }
+
+    /// Runs a script file in the sandbox; `display` names it in errors (`counter.lua:12`).
+    func runFile(_ path: String, display: String, phase: Phase) throws {
+        let dir = (path as NSString).deletingLastPathComponent
+        esr_set_script_dir(raw, dir.isEmpty ? "." : dir)
+        if esr_run_file(raw, path, display, phase.rawValue) != 0 { throw lastError() }
+    }
+
+    /// A value handed to or returned by `invoke`.
+    enum Value {
+        case int(Int64)
+        case string(String)
+        case json(String)
+        case ref(Int32)
+        case nilValue
+    }
+
+    /// What `invoke` should turn a result into.
+    enum ResultKind {
+        case int, string, json, ref, events
+    }
+
+    /// Calls the prelude's engine function `function` with `args`.
+    func invoke(_ function: String, phase: Phase, label: String, args: [Value], results: [ResultKind]) throws -> [Value] {
+        var keep: [ContiguousArray<CChar>] = []
+        var cargs: [esr_value] = []
+        cargs.reserveCapacity(args.count)
+        for arg in args {
+            switch arg {
+            case .int(let i): cargs.append(esr_value(kind: Int32(ESR_V_INT), i: i, s: nil, len: 0))
+            case .ref(let r): cargs.append(esr_value(kind: Int32(ESR_V_REF), i: Int64(r), s: nil, len: 0))
+            case .nilValue: cargs.append(esr_value(kind: Int32(ESR_V_NIL), i: 0, s: nil, len: 0))
+            case .string(let s), .json(let s):
+                let bytes = ContiguousArray(s.utf8CString)
+                keep.append(bytes)
+                let kind = if case .json = arg { ESR_V_JSON } else { ESR_V_STR }
+                cargs.append(esr_value(kind: Int32(kind), i: 0, s: nil, len: bytes.count - 1))
+            }
+        }
+        var cres = results.map { kind -> esr_value in
+            let k: Int32 = switch kind {
+            case .int: Int32(ESR_V_INT)
+            case .string: Int32(ESR_V_STR)
+            case .json: Int32(ESR_V_JSON)
+            case .ref: Int32(ESR_V_REF)
+            case .events: Int32(ESR_V_EVENTS)
+            }
+            return esr_value(kind: k, i: 0, s: nil, len: 0)
+        }
+        let status = withPointers(keep) { pointers in
+            var j = 0
+            for i in cargs.indices where cargs[i].kind == Int32(ESR_V_STR) || cargs[i].kind == Int32(ESR_V_JSON) {
+                cargs[i].s = pointers[j]
+                j += 1
+            }
+            return esr_invoke(raw, function, phase.rawValue, label, cargs, Int32(cargs.count), &cres, Int32(cres.count))
+        }
+        if status != 0 { throw lastError() }
+        return zip(results, cres).map { kind, v in
+            switch kind {
+            case .int, .events: return .int(v.i)
+            case .ref: return .ref(Int32(v.i))
+            case .string: return .string(Self.string(v.s, v.len))
+            case .json: return .json(Self.string(v.s, v.len))
+            }
+        }
+    }
+
+    /// The events produced by the last `invoke` with an `.events` result.
+    func producedEvents() -> [(type: String, schema: Int, data: String)] {
+        (0..<Int(esr_event_count(raw))).map { i in
+            let e = esr_event_at(raw, Int32(i))
+            return (Self.string(e.type, e.type_len), Int(e.schema), Self.string(e.data, e.data_len))
+        }
+    }
+
+    /// Replays `events` onto the state at `stateRef` (which changes when a replay returns a new table).
+    func replay(aggregate: String, stateRef: inout Int32, events: ArraySlice<RecordedEvent>) throws {
+        guard !events.isEmpty else { return }
+        arena.removeAll(keepingCapacity: true)
+        spans.removeAll(keepingCapacity: true)
+        var offsets: [(Int, Int, Int, Int, Int64)] = []
+        offsets.reserveCapacity(events.count)
+        for e in events {
+            let t = arena.count
+            arena.append(contentsOf: e.type.utf8)
+            let d = arena.count
+            arena.append(contentsOf: e.data.utf8)
+            offsets.append((t, d - t, d, arena.count - d, Int64(e.schema)))
+        }
+        var ref = CInt(stateRef)
+        let status = arena.withUnsafeBufferPointer { buf -> Int32 in
+            let base = UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
+            for o in offsets {
+                spans.append(esr_event(type: base + o.0, type_len: o.1, data: base + o.2, data_len: o.3, schema: o.4))
+            }
+            return esr_replay(raw, aggregate, &ref, spans, Int32(spans.count))
+        }
+        stateRef = Int32(ref)
+        if status != 0 { throw lastError() }
+    }
+
+    func unref(_ ref: Int32) { esr_unref(raw, ref) }
+
+    func lastError() -> EngineError {
+        EngineError(
+            kind: EngineError.Kind(rawValue: String(cString: esr_error_kind(raw))) ?? .script,
+            code: String(cString: esr_error_code(raw)),
+            message: String(cString: esr_error_message(raw)),
+            location: String(cString: esr_error_where(raw)),
+            traceback: String(cString: esr_error_traceback(raw)))
+    }
+
+    private static func string(_ p: UnsafePointer<CChar>?, _ len: Int) -> String {
+        guard let p, len > 0 else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
+    }
+}
+
+private func withPointers<R>(_ arrays: [ContiguousArray<CChar>], _ body: ([UnsafePointer<CChar>]) -> R) -> R {
+    var pointers: [UnsafePointer<CChar>] = []
+    func nest(_ i: Int) -> R {
+        if i == arrays.count { return body(pointers) }
+        return arrays[i].withUnsafeBufferPointer { buf in
+            pointers.append(buf.baseAddress!)
+            return nest(i + 1)
+        }
+    }
+    return nest(0)
+}

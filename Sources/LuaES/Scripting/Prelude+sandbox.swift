@@ -1,0 +1,168 @@
+extension Prelude {
+    /// Builds the sandbox: read-only library copies, phase-checked capabilities,
+    /// the global environment. Runs once per Lua state, before any script.
+    static let sandbox = #"""
+local P, ERR_MT = ...
+local LOAD, HOST, HANDLE, REPLAY = 0, 1, 2, 3
+local M_LOAD, M_HOST, M_HANDLE, M_REPLAY = 1, 2, 4, 8
+local cap, forbidden, context = P.cap, P.forbidden, P.context
+local type, pairs, ipairs, next, select, tostring, tonumber = type, pairs, ipairs, next, select, tostring, tonumber
+local error, rawget, rawset, rawequal, rawlen, pcall = error, rawget, rawset, rawequal, rawlen, pcall
+local setmetatable, getmetatable = setmetatable, getmetatable
+local sfind, sfmt, ssub, smatch = string.find, string.format, string.sub, string.match
+local tsort, tconcat, tunpack, tpack = table.sort, table.concat, table.unpack, table.pack
+local real_print, io_write, io_read = print, io.write, io.read
+local os_time, os_clock, os_date, os_getenv = os.time, os.clock, os.date, os.getenv
+local math_random = math.random
+local co_create, co_close, co_status = coroutine.create, coroutine.close, coroutine.status
+local RO_TAG = "read-only table"
+
+P.install_guards(string, table)
+
+ERR_MT.__tostring = function(e)
+  return tostring(rawget(e, "kind")) .. ": " .. tostring(rawget(e, "code")) .. ": " .. tostring(rawget(e, "message"))
+end
+ERR_MT.__metatable = "error"
+
+-- Raises an error value {kind, code, message}; the message starts with where it happened.
+local function raise(kind, code, message, level)
+  error(setmetatable({ kind = kind, code = code, message = context((level or 1) + 1) .. ": " .. message }, ERR_MT), 0)
+end
+
+-- A read-only view of `t`: reads go through, writes raise, metatable hidden.
+local function freeze(name, t)
+  return setmetatable({}, {
+    __index = t,
+    __newindex = function(_, k)
+      raise("forbidden", "read_only", "cannot change " .. name .. "." .. tostring(k) .. ": library tables are read-only", 2)
+    end,
+    __pairs = function() return next, t, nil end,
+    __len = function() return #t end,
+    __metatable = RO_TAG,
+  })
+end
+
+-- A copy of library `lib` holding only `allowed` (all when nil); `denied` names raise a clear error.
+local function library(name, lib, allowed, denied)
+  local copy = {}
+  for k, v in pairs(lib) do
+    if allowed == nil or allowed[k] then copy[k] = v end
+  end
+  setmetatable(copy, { __index = function(_, k)
+    local why = denied and denied[k]
+    if why then forbidden(name .. "." .. tostring(k), why) end
+    return nil
+  end })
+  return copy
+end
+
+local NO_SYSTEM = "in esrun scripts (they cannot touch files, processes or the network)"
+local string_lib = library("string", string, nil, { dump = "in esrun scripts (no bytecode)" })
+string_lib.dump = nil
+local math_lib = library("math", math, nil, {
+  random = "in esrun scripts: use ctx.random() in a command handler (replay must be deterministic)",
+  randomseed = "in esrun scripts",
+})
+math_lib.random, math_lib.randomseed = nil, nil
+local table_lib = library("table", table)
+local utf8_lib = library("utf8", utf8)
+
+local function host_only(name, fn)
+  return function(...)
+    cap(name, M_HOST)
+    return fn(...)
+  end
+end
+local os_lib = library("os", {}, nil, setmetatable({}, { __index = function() return NO_SYSTEM end }))
+os_lib.time = host_only("os.time", os_time)
+os_lib.clock = host_only("os.clock", os_clock)
+os_lib.date = host_only("os.date", os_date)
+os_lib.getenv = host_only("os.getenv", os_getenv)
+local io_lib = library("io", {}, nil, setmetatable({}, { __index = function() return NO_SYSTEM end }))
+io_lib.write = function(...)
+  cap("io.write", M_HOST)
+  io_write(...)
+  return io_lib
+end
+io_lib.read = host_only("io.read", io_read)
+
+local function print(...)
+  cap("print", M_LOAD | M_HOST)
+  return real_print(...)
+end
+
+-- coroutines: resume carries the limit hook into the coroutine (limits.c)
+local resume = P.resume
+local co_lib = library("coroutine", coroutine)
+co_lib.resume = resume
+co_lib.wrap = function(f)
+  local co = co_create(f)
+  return function(...)
+    local r = tpack(resume(co, ...))
+    if r[1] then return tunpack(r, 2, r.n) end
+    if co_status(co) == "dead" then co_close(co) end
+    error(r[2], 0)
+  end
+end
+
+local json_lib = { encode = P.json_encode, decode = P.json_decode }
+
+-- The string metatable's __index becomes the sandbox copy; getmetatable("") shows a read-only view.
+local string_ro = freeze("string", string_lib)
+do
+  local smt = getmetatable("")
+  smt.__index = string_lib
+  smt.__metatable = string_ro
+end
+
+local env = {}
+local base = {
+  _VERSION = _VERSION,
+  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall, xpcall = xpcall,
+  rawequal = rawequal, rawget = rawget, rawlen = rawlen, select = select, tonumber = tonumber,
+  tostring = tostring, type = type, getmetatable = getmetatable,
+  print = print,
+  string = string_ro, table = freeze("table", table_lib), math = freeze("math", math_lib),
+  utf8 = freeze("utf8", utf8_lib), coroutine = freeze("coroutine", co_lib),
+  os = freeze("os", os_lib), io = freeze("io", io_lib), json = freeze("json", json_lib),
+  _G = env,
+}
+
+base.setmetatable = function(t, mt)
+  if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
+    raise("forbidden", "__gc", "__gc metamethods are not available in esrun scripts", 2)
+  end
+  return setmetatable(t, mt)
+end
+
+base.rawset = function(t, k, v)
+  if getmetatable(t) == RO_TAG then
+    raise("forbidden", "read_only", "cannot change a read-only table", 2)
+  end
+  if rawequal(t, env) then cap("writing global '" .. tostring(k) .. "'", M_LOAD | M_HOST) end
+  return rawset(t, k, v)
+end
+
+local DENIED_GLOBALS = {
+  load = "in esrun scripts (no code compiled at run time)",
+  loadstring = "in esrun scripts (no code compiled at run time)",
+  dofile = NO_SYSTEM, loadfile = NO_SYSTEM,
+  debug = "in esrun scripts", package = "in esrun scripts (use require for sibling modules)",
+  collectgarbage = "in esrun scripts (the host manages memory)",
+}
+setmetatable(base, { __index = function(_, k)
+  local why = DENIED_GLOBALS[k]
+  if why then forbidden(k, why) end
+  return nil
+end })
+
+setmetatable(env, {
+  __index = base,
+  __newindex = function(t, k, v)
+    cap("writing global '" .. tostring(k) .. "'", M_LOAD | M_HOST)
+    rawset(t, k, v)
+  end,
+  __metatable = "globals",
+})
+"""#
+}

@@ -1,0 +1,6 @@
+/// The trusted Lua code that runs once in every Lua state, before any script:
+/// it builds the sandbox (DESIGN §3) and the domain API (§2) from primitives
+/// the C shim hands it, and returns the sandbox environment and the engine's entry points.
+enum Prelude {
+    static let source = sandbox + "\n" + domain + "\n" + engine
+}

@@ -1,0 +1,1 @@
+print("esrun 0.1.0")
