@@ -35,18 +35,29 @@ void esr_push_error(lua_State *L, const char *kind, const char *code, const char
     lua_setmetatable(L, -2);
 }
 
+// The first script frame at or above `level`: frames of C functions and of the
+// prelude (sources starting with '=') are the host's own, not the user's.
+static int script_frame(lua_State *L, int level, lua_Debug *ar) {
+    for (int i = level; i < level + 12; i++) {
+        if (!lua_getstack(L, i, ar)) return 0;
+        if (lua_getinfo(L, "Sl", ar) && ar->source[0] != '=' && ar->currentline > 0) return 1;
+    }
+    return 0;
+}
+
+void esr_push_where(lua_State *L, int level) {
+    lua_Debug ar;
+    if (script_frame(L, level, &ar))
+        lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
+    else
+        lua_pushliteral(L, "");
+}
+
 int esr_forbidden(lua_State *L, const char *what, const char *why) {
     esr_host *h = esr_host_of(L);
     char where[200] = "";
     lua_Debug ar;
-    // level 1 is the Lua function that called the capability
-    for (int level = 1; level < 4; level++) {
-        if (!lua_getstack(L, level, &ar)) break;
-        if (lua_getinfo(L, "Sl", &ar) && ar.currentline > 0) {
-            snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.currentline);
-            break;
-        }
-    }
+    if (script_frame(L, 1, &ar)) snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.currentline);
     const char *label = esr_label(h);
     luaL_Buffer b;
     luaL_buffinit(L, &b);
@@ -64,14 +75,6 @@ int esr_forbidden(lua_State *L, const char *what, const char *why) {
     luaL_pushresult(&b);
     esr_push_error(L, "forbidden", what, lua_tostring(L, -1));
     return lua_error(L);
-}
-
-void esr_push_where(lua_State *L, int level) {
-    lua_Debug ar;
-    if (lua_getstack(L, level, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
-        lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
-    else
-        lua_pushliteral(L, "");
 }
 
 static const char *raw_string(lua_State *L, int t, const char *key) {

@@ -122,9 +122,9 @@ void esr_interrupt(esr_host *h) {
 
 static void raise_limit(lua_State *L, esr_host *h, int reason) {
     char msg[512], where[160] = "";
-    lua_Debug ar;
-    if (lua_getstack(L, 0, &ar) && lua_getinfo(L, "Sl", &ar) && ar.currentline > 0)
-        snprintf(where, sizeof where, " (%s:%d)", ar.short_src, ar.currentline);
+    esr_push_where(L, 0);
+    if (*lua_tostring(L, -1)) snprintf(where, sizeof where, " (%s)", lua_tostring(L, -1));
+    lua_pop(L, 1);
     const char *code = "time";
     switch (reason) {
     case ESR_ABORT_MEMORY:
