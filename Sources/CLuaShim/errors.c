@@ -50,7 +50,7 @@ void esr_push_where(lua_State *L, int level) {
     if (script_frame(L, level, &ar))
         lua_pushfstring(L, "%s:%d", ar.short_src, ar.currentline);
     else
-        lua_pushliteral(L, "");
+        lua_pushstring(L, esr_host_of(L)->fallback_where);
 }
 
 int esr_forbidden(lua_State *L, const char *what, const char *why) {
@@ -58,6 +58,7 @@ int esr_forbidden(lua_State *L, const char *what, const char *why) {
     char where[200] = "";
     lua_Debug ar;
     if (script_frame(L, 1, &ar)) snprintf(where, sizeof where, "%s:%d", ar.short_src, ar.currentline);
+    else snprintf(where, sizeof where, "%s", h->fallback_where);
     const char *label = esr_label(h);
     luaL_Buffer b;
     luaL_buffinit(L, &b);

@@ -30,6 +30,7 @@ struct esr_host {
     char label[ESR_LABEL_MAX]; // "handler Counter.increment", composed lazily from lab_* when set
     const char *lab_prefix, *lab_agg, *lab_name;
     size_t lab_name_len;
+    char fallback_where[160];  // "file:line" where the running function is defined, for when tail calls hide the caller
     int64_t instructions;      // exact budget of the running call (0 = none)
 
     // limits enforcement, shared with the watchdog thread
@@ -73,6 +74,7 @@ typedef struct esr_frame {
     char label[ESR_LABEL_MAX];
     const char *lab_prefix, *lab_agg, *lab_name;
     size_t lab_name_len;
+    char fallback_where[160];
     size_t mem_limit;
     int64_t deadline_ns, time_ms, instructions;
     int abort;

@@ -177,6 +177,8 @@ void esr_enter(esr_host *h, esr_frame *saved, int phase, const char *label) {
     saved->lab_agg = h->lab_agg;
     saved->lab_name = h->lab_name;
     saved->lab_name_len = h->lab_name_len;
+    memcpy(saved->fallback_where, h->fallback_where, sizeof saved->fallback_where);
+    h->fallback_where[0] = 0;
     saved->mem_limit = h->mem_limit;
     saved->deadline_ns = atomic_load(&h->deadline_ns);
     saved->time_ms = h->time_ms;
@@ -228,6 +230,7 @@ void esr_leave(esr_host *h, const esr_frame *saved) {
     h->lab_agg = saved->lab_agg;
     h->lab_name = saved->lab_name;
     h->lab_name_len = saved->lab_name_len;
+    memcpy(h->fallback_where, saved->fallback_where, sizeof h->fallback_where);
     h->mem_limit = saved->mem_limit;
     h->time_ms = saved->time_ms;
 }

@@ -23,6 +23,14 @@ static int prim_set_phase(lua_State *L) {
     if (phase < 0 || phase > 3) return luaL_error(L, "bad phase");
     h->phase = phase;
     snprintf(h->label, sizeof h->label, "%s", label);
+    h->lab_prefix = NULL;
+    h->fallback_where[0] = 0;
+    if (lua_type(L, 3) == LUA_TFUNCTION) {
+        lua_Debug ar;
+        lua_pushvalue(L, 3);
+        if (lua_getinfo(L, ">S", &ar) && ar.source[0] == '@' && ar.linedefined > 0)
+            snprintf(h->fallback_where, sizeof h->fallback_where, "%s:%d", ar.short_src, ar.linedefined);
+    }
     return 2;
 }
 

@@ -22,13 +22,16 @@ end
 
 -- Deep copy that reads through read-only views and refuses cycles.
 local ro_target = setmetatable({}, { __mode = "k" })
-local function copy(v, depth)
+local function copy(v, depth, path)
   if type(v) ~= "table" then return v end
-  depth = depth or 0
+  depth, path = depth or 0, path or {}
   if depth > 100 then raise("invalid", "too_deep", "event data nests deeper than 100 levels", 4) end
   local src = ro_target[v] or v
+  if path[src] then raise("invalid", "cyclic", "event data holds a cyclic table", 4) end
+  path[src] = true
   local out = {}
-  for k, x in next, src do out[k] = copy(x, depth + 1) end
+  for k, x in next, src do out[k] = copy(x, depth + 1, path) end
+  path[src] = nil
   local mt = getmetatable(src)
   if mt == P.array_mt then setmetatable(out, mt) end
   return out

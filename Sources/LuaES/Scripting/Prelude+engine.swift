@@ -126,7 +126,7 @@ local CTX_FUNCS = {
     cap("ctx.log", M_HANDLE)
     local parts = tpack(...)
     for i = 1, parts.n do parts[i] = tostring(parts[i]) end
-    host_call("log", { message = tconcat(parts, " ", 1, parts.n), where = P.where(3) })
+    host_call("log", { message = tconcat(parts, " ", 1, parts.n), where = P.where(1) })
   end,
 }
 local CTX_MT = { __index = CTX_FUNCS, __metatable = "ctx" }
@@ -145,7 +145,7 @@ function engine.handle(name, state, command, args, info)
     raise("invalid", "unknown_command", name .. " has no command '" .. tostring(command) .. "'", 1)
   end
   local ctx = setmetatable({ key = info.key, version = info.version, meta = info.meta or {} }, CTX_MT)
-  set_phase(HANDLE, "handler " .. name .. "." .. command)
+  set_phase(HANDLE, "handler " .. name .. "." .. command, fn)
   local out = fn(readonly(state), args, ctx)
   local list
   if out == nil then
@@ -186,8 +186,8 @@ function engine.handle(name, state, command, args, info)
   local replayers = s.replayers
   for i = 1, n do
     local e = events[i]
-    set_phase(REPLAY, "replay of " .. name .. "." .. e.type)
     local f = replayers[e.type] or engine.missing_replay(name, e.type)
+    set_phase(REPLAY, "replay of " .. name .. "." .. e.type, d.replay[e.type])
     local r = f(state, json_decode(e.json), e.schema)
     if type(r) == "table" then state = r
     elseif r ~= nil then
