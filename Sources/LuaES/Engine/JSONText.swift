@@ -1,8 +1,8 @@
 /// Small helpers to write JSON text by hand where the parts are already JSON
 /// (event data, states) and a round trip through Foundation would lose exactness.
-enum JSONText {
+public enum JSONText {
     /// `s` as a JSON string literal.
-    static func quote(_ s: String) -> String {
+    public static func quote(_ s: String) -> String {
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for scalar in s.unicodeScalars {
@@ -22,11 +22,11 @@ enum JSONText {
     }
 
     /// An object from (key, raw JSON value) pairs, in the given order.
-    static func object(_ members: [(String, String)]) -> String {
+    public static func object(_ members: [(String, String)]) -> String {
         "{" + members.map { quote($0.0) + ":" + $0.1 }.joined(separator: ",") + "}"
     }
 
-    static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+    public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
 }
 
 extension RecordedEvent {

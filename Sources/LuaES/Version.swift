@@ -1,0 +1,2 @@
+/// The LuaES release this build is.
+public let version = "0.1.0"

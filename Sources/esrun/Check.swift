@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import LuaES
+
+extension ESRun {
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Load a domain script and print its registry: aggregates, commands, event types, snapshots.")
+
+        @Argument(help: "The domain script.") var domain: String
+
+        @Option(help: "json or table.")
+        var format: OutputFormat = .table
+
+        func run() throws {
+            try reporting {
+                let engine = try Engine(store: InMemoryEventStore())
+                try engine.load(script: domain, display: domain)
+                switch format {
+                case .json:
+                    let encoder = JSONEncoder()
+                    encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
+                    output(String(decoding: try encoder.encode(engine.domain.aggregates), as: UTF8.self))
+                case .table:
+                    output(Self.describe(engine.domain, defaultSnapshots: engine.options.snapshotEvery))
+                }
+            }
+        }
+
+        static func describe(_ domain: DomainInfo, defaultSnapshots: Int) -> String {
+            var lines: [String] = []
+            if domain.aggregates.isEmpty { lines.append("no aggregates") }
+            for a in domain.aggregates {
+                let every = a.snapshotEvery < 0 ? "every \(defaultSnapshots) events (default)"
+                    : a.snapshotEvery == 0 ? "off" : "every \(a.snapshotEvery) events"
+                lines.append("aggregate \(a.name)")
+                lines.append("  snapshots:   \(every)")
+                lines.append("  fingerprint: \(a.fingerprint)")
+                lines.append("  commands:    \(a.commands.isEmpty ? "(none)" : a.commands.joined(separator: ", "))")
+                lines.append("  events:")
+                for e in a.events {
+                    let fields = e.fields.map { f in
+                        "{ " + f.keys.sorted().map { "\($0): \(f[$0]!)" }.joined(separator: ", ") + " }"
+                    } ?? "(fields not declared)"
+                    var extra = e.version > 1 ? "  v\(e.version)" : ""
+                    if !e.upcasters.isEmpty { extra += " upcasts from " + e.upcasters.map { "v\($0)" }.joined(separator: ", ") }
+                    if !e.replay { extra += "  (no replay function)" }
+                    lines.append("    \(e.name) \(fields)\(extra)")
+                }
+                if !a.ignored.isEmpty { lines.append("  ignored on replay: \(a.ignored.joined(separator: ", "))") }
+                for name in a.undeclaredReplays {
+                    lines.append("  warning: replay function \(name) has no declared event type (typo?)")
+                }
+            }
+            return lines.joined(separator: "\n")
+        }
+    }
+}

@@ -1,0 +1,19 @@
+import ArgumentParser
+import LuaES
+
+@main
+struct ESRun: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "esrun",
+        abstract: "Event sourcing with domain rules in Lua.",
+        discussion: """
+            esrun SCRIPT.lua runs a driver script (the same as esrun run SCRIPT.lua).
+            Events live in ./esrun.db unless --db PATH or --memory says otherwise.
+            Exit codes: 0 ok, 2 invalid input, 3 fault, 4 conflict, 5 script error,
+            6 limit exceeded, 7 forbidden call, 8 storage error.
+            """,
+        version: LuaES.version,
+        subcommands: [Run.self, Exec.self, State.self, History.self, Check.self],
+        defaultSubcommand: Run.self
+    )
+}

@@ -1,0 +1,53 @@
+import ArgumentParser
+import Foundation
+import LuaES
+import Logging
+
+/// Flags every subcommand shares: where the events are, and how much to log.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: "SQLite database file.")
+    var db: String = "esrun.db"
+
+    @Flag(name: .long, help: "Keep events in memory only (nothing is written).")
+    var memory = false
+
+    @Flag(name: .long, help: "Sync every commit to disk (SQLite synchronous=FULL); survives power loss.")
+    var durable = false
+
+    @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "warning"
+
+    var location: StoreLocation {
+        memory ? .memory : .sqlite(path: db, durability: durable ? .full : .normal)
+    }
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("unknown log level '\(logLevel)'")
+        }
+    }
+
+    /// Opens the store and an engine with `script` loaded (as a domain) when given.
+    func makeEngine(domain script: String?) throws -> Engine {
+        LoggingSystem.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning)
+        let store = try location.open()
+        let engine = try Engine(store: store, logger: Logger(label: "esrun"))
+        if let script { try engine.load(script: script, display: script) }
+        return engine
+    }
+}
+
+extension LoggingSystem {
+    nonisolated(unsafe) private static var bootstrapped = false
+
+    /// swift-log allows one bootstrap per process; commands call this once, at start.
+    static func bootstrapOnce(level: Logger.Level) {
+        guard !bootstrapped else { return }
+        bootstrapped = true
+        bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}

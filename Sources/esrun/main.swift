@@ -1,1 +1,0 @@
-print("esrun 0.1.0")
