@@ -115,7 +115,8 @@ import Testing
         #expect(bug?.message == "handler A.bug: domain.lua:3: attempt to index a nil value (local 'x')")
         #expect(bug?.traceback.contains("domain.lua:3") == true)
         let fault = engineError { _ = try engine.execute(aggregate: "A", key: "k", command: "no") }
-        #expect(fault == EngineError(kind: .fault, code: "nope", message: "not today", traceback: fault?.traceback ?? ""))
+        #expect(fault == EngineError(kind: .fault, code: "nope", message: "not today", location: "domain.lua:4",
+                                     traceback: fault?.traceback ?? ""))
         #expect(engineError { _ = try engine.execute(aggregate: "A", key: "k", command: "missing") }?.code == "unknown_command")
         #expect(engineError { _ = try engine.execute(aggregate: "B", key: "k", command: "bug") }?.code == "unknown_aggregate")
     }

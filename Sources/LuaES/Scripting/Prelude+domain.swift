@@ -216,7 +216,8 @@ end
 function base.fault(code, message)
   cap("fault", M_LOAD | M_HOST | M_HANDLE)
   if type(code) ~= "string" or code == "" then raise("invalid", "bad_fault", "fault(code, message) needs a string code", 2) end
-  error(setmetatable({ kind = "fault", code = code, message = message ~= nil and tostring(message) or code }, ERR_MT), 0)
+  error(setmetatable({ kind = "fault", code = code, message = message ~= nil and tostring(message) or code,
+    where = P.where(1) }, ERR_MT), 0)
 end
 
 local loaded, LOADING = {}, {}
