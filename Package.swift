@@ -42,7 +42,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .testTarget(name: "LuaESTests", dependencies: ["LuaES"]),
+        .executableTarget(name: "store-probe", dependencies: ["LuaES"]),
+        .testTarget(name: "LuaESTests", dependencies: ["LuaES", "store-probe"]),
+        .testTarget(name: "esrunTests", dependencies: ["esrun"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -40,7 +40,8 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     static let all: [StoreFactory] = [.memory, .sqlite]
 }
 
-/// A store of one kind on fresh storage, for one test.
+/// A store of one kind on fresh storage, for one test. Keep it alive while the store is
+/// used (`defer { fixture.close() }`): its storage is deleted when it goes away.
 final class StoreFixture {
     let factory: StoreFactory
     let directory: TemporaryDirectory
@@ -52,9 +53,11 @@ final class StoreFixture {
         store = try factory.open(directory)
     }
 
-    deinit {
-        // The storage is deleted with `directory`; a close error cannot change the test's outcome.
-        try? store.close()
+    deinit { close() }
+
+    /// Closes the store; a close error is recorded as a test issue.
+    func close() {
+        do { try store.close() } catch { Issue.record(error, "closing the \(factory.name) failed") }
     }
 
     /// Closes the store and opens the same storage again (only for stores that persist).
@@ -87,6 +90,20 @@ extension StoreError {
         if case .invalid = kind { return true }
         return false
     }
+}
+
+/// Runs `body(0)`, ..., `body(count - 1)` each on a thread of its own, all at once, and
+/// waits for them (unlike `concurrentPerform`, whose width is the number of cores).
+func onThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
+    let group = DispatchGroup()
+    for index in 0..<count {
+        group.enter()
+        Thread {
+            body(index)
+            group.leave()
+        }.start()
+    }
+    group.wait()
 }
 
 /// `count` events of `type` with data `{"n":i}` for i in `start...`.

@@ -23,7 +23,8 @@ final class LuaHost {
             esr_set_limits(raw, phase.rawValue, esr_limits(
                 memory_bytes: budget.memoryBytes, time_ms: Int64(budget.timeMilliseconds), instructions: Int64(budget.instructions)))
         }
-        esr_set_json_limits(raw, esr_json_limits(max_depth: Int32(limits.jsonDepth), max_bytes: limits.jsonBytes))
+        // The encoder recurses in C (~600 bytes a level): a depth cap keeps it far from the stack's end.
+        esr_set_json_limits(raw, esr_json_limits(max_depth: Int32(min(max(limits.jsonDepth, 1), 512)), max_bytes: limits.jsonBytes))
         let source = Prelude.source
         let status = source.withCString { esr_load_prelude(raw, $0, source.utf8.count) }
         if status != 0 { throw lastError() }

@@ -32,8 +32,7 @@ local function copy(v, depth, path)
   local out = {}
   for k, x in next, src do out[k] = copy(x, depth + 1, path) end
   path[src] = nil
-  local mt = getmetatable(src)
-  if mt == P.array_mt then setmetatable(out, mt) end
+  if getmetatable(src) == "json array" then setmetatable(out, P.array_mt) end
   return out
 end
 

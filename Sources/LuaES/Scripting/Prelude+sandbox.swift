@@ -18,6 +18,8 @@ local co_create, co_close, co_status = coroutine.create, coroutine.close, corout
 local RO_TAG = "read-only table"
 
 P.install_guards(string, table)
+-- Decoded empty arrays share this metatable: scripts may see it but not change it.
+P.array_mt.__metatable = "json array"
 
 ERR_MT.__tostring = function(e)
   return tostring(rawget(e, "kind")) .. ": " .. tostring(rawget(e, "code")) .. ": " .. tostring(rawget(e, "message"))

@@ -1,0 +1,144 @@
+import Foundation
+
+/// The workloads of `esrun bench`: what users feel, measured on the real engine and store.
+public struct Benchmark {
+    public struct Settings: Sendable {
+        /// Events in the replayed aggregate and in the bulk append.
+        public var events = 1_000_000
+        /// Commands in the sequential workload.
+        public var commands = 100_000
+        /// SQLite file to use (created afresh); a temporary file when nil.
+        public var path: String?
+        public init() {}
+    }
+
+    /// One measured figure.
+    public struct Figure: Sendable {
+        public var name: String
+        public var value: Double
+        public var unit: String
+        public var detail: String
+    }
+
+    public let settings: Settings
+    private let report: (Figure) -> Void
+
+    public init(settings: Settings, report: @escaping (Figure) -> Void) {
+        self.settings = settings
+        self.report = report
+    }
+
+    static let domain = """
+        local function define(name, every)
+          local A = aggregate(name, { snapshot_every = every, initial = function() return { count = 0 } end })
+          A:event('Incremented', { by = 'integer' })
+          function A.handle.increment(state, cmd) return A.Incremented{ by = cmd.by or 1 } end
+          function A.replay.Incremented(state, ev) state.count = state.count + ev.by end
+        end
+        define('Counter', 0)
+        define('Snapped', 100)
+        """
+
+    /// Runs every workload, reporting figures as they come.
+    public func run() throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esrun-bench-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("bench.lua").path
+        try Self.domain.write(toFile: script, atomically: true, encoding: .utf8)
+        let path = settings.path ?? dir.appendingPathComponent("bench.db").path
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+
+        let store = try SQLiteEventStore(path: path)
+        defer { try? store.close() }
+        let n = settings.events
+        let stream = StreamID(aggregate: "Counter", key: "big")
+        let batch = Array(repeating: NewEvent(type: "Incremented", data: #"{"by":1}"#, meta: #"{"command":"increment"}"#), count: 1000)
+        let appendTime = try Self.seconds {
+            var version: Int64 = 0
+            while version < Int64(n) {
+                let size = min(1000, n - Int(version))
+                try store.append(Array(batch.prefix(size)), to: stream, expectedVersion: version)
+                version += Int64(size)
+            }
+        }
+        report(Figure(name: "bulk append (batches of 1000)", value: Double(n) / appendTime, unit: "events/s",
+                      detail: "\(n) events in \(Self.format(appendTime)) s"))
+
+        for (label, instructions) in [("cold replay", 0), ("cold replay, exact instruction budget", 100_000_000)] {
+            var options = EngineOptions()
+            options.limits.replay.instructions = instructions
+            let engine = try Engine(store: store, options: options)
+            try engine.load(script: script, display: "bench.lua")
+            var result: StateResult?
+            let time = try Self.seconds { result = try engine.state(aggregate: "Counter", key: "big") }
+            guard result?.state == #"{"count":\#(n)}"# else { throw EngineError.invalid("bench", "wrong state \(result?.state ?? "")") }
+            report(Figure(name: label, value: Double(n) / time, unit: "events/s", detail: "\(n) events in \(Self.format(time)) s"))
+        }
+
+        // The same history under an aggregate that snapshots every 100 events:
+        // the latest snapshot is at most 99 events behind, so a load reads it plus those.
+        let snapped = StreamID(aggregate: "Snapped", key: "big")
+        var copied: Int64 = 0
+        while copied < Int64(n) {
+            let page = try store.events(of: stream, after: copied, upTo: nil, limit: 10_000)
+            try store.append(page.map { NewEvent(type: $0.type, data: $0.data, meta: $0.meta) }, to: snapped, expectedVersion: copied)
+            copied += Int64(page.count)
+        }
+        let writer = try Engine(store: store)
+        try writer.load(script: script, display: "bench.lua")
+        let behind = Int64(n) - Int64(n % 100 == 0 ? 99 : n % 100)
+        let at = try writer.state(aggregate: "Snapped", key: "big", at: behind)
+        try store.saveSnapshot(Snapshot(stream: snapped, version: behind, state: at.state,
+                                        fingerprint: writer.domain.aggregate(named: "Snapped")!.fingerprint))
+        var loads: [Double] = []
+        for _ in 0..<20 {
+            let engine = try Engine(store: store)
+            try engine.load(script: script, display: "bench.lua")
+            var result: StateResult?
+            loads.append(try Self.seconds { result = try engine.state(aggregate: "Snapped", key: "big") })
+            guard result?.state == #"{"count":\#(n)}"# else { throw EngineError.invalid("bench", "wrong snapshot state") }
+        }
+        loads.sort()
+        report(Figure(name: "load with snapshots every 100", value: loads[loads.count / 2] * 1000, unit: "ms",
+                      detail: "median of 20 fresh engines; snapshot at \(behind), \(Int64(n) - behind) events after it"))
+
+        let engine = try Engine(store: store)
+        try engine.load(script: script, display: "bench.lua")
+        var latencies: [Double] = []
+        latencies.reserveCapacity(settings.commands)
+        let commandsTime = try Self.seconds {
+            for i in 0..<settings.commands {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try engine.execute(aggregate: "Counter", key: "seq-\(i % 100)", command: "increment")
+                latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+        }
+        latencies.sort()
+        report(Figure(name: "sequential commands on 100 counters", value: Double(settings.commands) / commandsTime,
+                      unit: "commands/s", detail: "p50 \(Self.format(Self.percentile(latencies, 0.5))) ms, "
+                        + "p99 \(Self.format(Self.percentile(latencies, 0.99))) ms, \(settings.commands) commands"))
+        report(Figure(name: "peak memory", value: Double(Self.peakMemoryKiB()) / 1024, unit: "MiB", detail: "VmHWM of this process"))
+    }
+
+    static func seconds(_ body: () throws -> Void) rethrows -> Double {
+        let start = DispatchTime.now().uptimeNanoseconds
+        try body()
+        return Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
+    }
+
+    static func percentile(_ sorted: [Double], _ p: Double) -> Double {
+        sorted.isEmpty ? 0 : sorted[min(sorted.count - 1, Int(Double(sorted.count) * p))]
+    }
+
+    static func format(_ x: Double) -> String { String(format: x < 10 ? "%.3f" : "%.1f", x) }
+
+    /// Peak resident memory of this process, from /proc (0 where unavailable).
+    static func peakMemoryKiB() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
+        }
+        return 0
+    }
+}

@@ -1,0 +1,133 @@
+extension SQLiteEventStore {
+    /// Rows per INSERT statement and the statement's SQL: a batch is cut into chunks of
+    /// these sizes, largest first, so that SQLite runs one statement per 64 events.
+    static let insertChunks = [64, 32, 16, 8, 4, 2, 1].map { (rows: $0, sql: insertEventsSQL(rows: $0)) }
+
+    /// An INSERT of `rows` events of one stream: ?1 aggregate, ?2 key, ?3 recorded_at, then
+    /// version, type, schema, data, meta for each row. Only the number of rows is in the SQL.
+    static func insertEventsSQL(rows: Int) -> String {
+        let values = (0..<rows).map { row in
+            let first = 4 + row * 5
+            return "(?1, ?2, ?\(first), ?\(first + 1), ?\(first + 2), ?\(first + 3), ?\(first + 4), ?3)"
+        }
+        return #"INSERT INTO events (aggregate, "key", version, type, schema, data, meta, recorded_at) VALUES "#
+            + values.joined(separator: ", ")
+    }
+
+    static let streamVersionSQL = #"SELECT version FROM streams WHERE aggregate = ?1 AND "key" = ?2"#
+    static let maxVersionSQL = #"SELECT max(version) FROM events WHERE aggregate = ?1 AND "key" = ?2"#
+    static let setStreamVersionSQL = """
+        INSERT INTO streams (aggregate, "key", version) VALUES (?1, ?2, ?3)
+        ON CONFLICT (aggregate, "key") DO UPDATE SET version = excluded.version
+        """
+
+    /// Appends `events` to `stream` as versions `expectedVersion + 1 ...`, in one transaction.
+    /// - Throws: `StoreError.conflict` (nothing written) when the stream is not at
+    ///   `expectedVersion`; `StoreError.invalid` for an empty append; `StoreError.io`.
+    @discardableResult
+    public func append(_ events: [NewEvent], to stream: StreamID, expectedVersion: Int64) throws -> [RecordedEvent] {
+        guard !events.isEmpty else { throw StoreError.invalid("an append needs at least one event") }
+        return try withWriter { writer in
+            try inTransaction(writer) {
+                try insert(events, to: stream, expectedVersion: expectedVersion, at: Self.now(), on: writer)
+            }
+        }
+    }
+
+    /// Appends several batches in one transaction (group commit), each checked on its own:
+    /// a conflicting or empty batch fails alone, the others are committed.
+    /// - Returns: one result per batch, in order.
+    /// - Throws: when the transaction itself fails (`StoreError.io`); then nothing is written.
+    public func append(batches: [AppendBatch]) throws -> [Result<[RecordedEvent], StoreError>] {
+        guard !batches.isEmpty else { return [] }
+        return try withWriter { writer in
+            try inTransaction(writer) {
+                let now = Self.now()
+                return try batches.map { batch in
+                    guard !batch.events.isEmpty else {
+                        return .failure(StoreError.invalid("an append needs at least one event"))
+                    }
+                    // A savepoint per batch: a conflict found half-way through undoes
+                    // that batch only.
+                    try writer.withStatement("SAVEPOINT batch") { _ = try $0.step() }
+                    do {
+                        let recorded = try insert(batch.events, to: batch.stream,
+                                                  expectedVersion: batch.expectedVersion, at: now, on: writer)
+                        try writer.withStatement("RELEASE batch") { _ = try $0.step() }
+                        return .success(recorded)
+                    } catch let error as StoreError {
+                        try writer.withStatement("ROLLBACK TO batch") { _ = try $0.step() }
+                        try writer.withStatement("RELEASE batch") { _ = try $0.step() }
+                        return .failure(error)
+                    }
+                }
+            }
+        }
+    }
+
+    /// Checks the version and inserts; the caller holds the writer and a transaction.
+    private func insert(_ events: [NewEvent], to stream: StreamID, expectedVersion: Int64,
+                        at now: Int64, on writer: SQLiteConnection) throws -> [RecordedEvent] {
+        let actual = try Self.version(of: stream, on: writer)
+        guard actual == expectedVersion else {
+            throw StoreError.conflict(stream, expected: expectedVersion, actual: actual)
+        }
+        var recorded: [RecordedEvent] = []
+        recorded.reserveCapacity(events.count)
+        do {
+            var version = expectedVersion
+            var rest = events[...]
+            while !rest.isEmpty {
+                let (rows, sql) = Self.insertChunks.first { $0.rows <= rest.count }!
+                let chunk = rest.prefix(rows)
+                rest = rest.dropFirst(rows)
+                try writer.withStatement(sql) { statement in
+                    try statement.bind(stream.aggregate, at: 1)
+                    try statement.bind(stream.key, at: 2)
+                    try statement.bind(now, at: 3)
+                    var parameter: Int32 = 4
+                    var chunkVersion = version
+                    for event in chunk {
+                        chunkVersion += 1
+                        try statement.bind(chunkVersion, at: parameter)
+                        try statement.bind(event.type, at: parameter + 1)
+                        try statement.bind(event.schema, at: parameter + 2)
+                        try statement.bind(event.data, at: parameter + 3)
+                        try statement.bind(event.meta, at: parameter + 4)
+                        parameter += 5
+                    }
+                    _ = try statement.step()
+                    statement.clearBindings()
+                }
+                // The rows of one INSERT get consecutive rowids: each is max(rowid) + 1 and this
+                // connection holds the write lock.
+                var position = writer.lastInsertedRowID - Int64(rows) + 1
+                for event in chunk {
+                    version += 1
+                    recorded.append(RecordedEvent(
+                        position: position, stream: stream, version: version,
+                        type: event.type, schema: event.schema, data: event.data, meta: event.meta,
+                        recordedAt: now))
+                    position += 1
+                }
+            }
+        } catch let error as SQLiteError where error.isUniqueViolation {
+            // The backstop: the streams table said the version was free but an event holds
+            // it (a writer that does not keep `streams`). Still a conflict, never a partial
+            // write: the caller rolls back.
+            let taken = try writer.withStatement(Self.maxVersionSQL) { statement in
+                try statement.bind(stream.aggregate, at: 1)
+                try statement.bind(stream.key, at: 2)
+                return try statement.step() ? statement.int64(at: 0) : 0
+            }
+            throw StoreError.conflict(stream, expected: expectedVersion, actual: taken)
+        }
+        try writer.withStatement(Self.setStreamVersionSQL) { statement in
+            try statement.bind(stream.aggregate, at: 1)
+            try statement.bind(stream.key, at: 2)
+            try statement.bind(expectedVersion + Int64(events.count), at: 3)
+            _ = try statement.step()
+        }
+        return recorded
+    }
+}
