@@ -103,22 +103,30 @@ public struct Benchmark {
         report(Figure(name: "load with snapshots every 100", value: loads[loads.count / 2] * 1000, unit: "ms",
                       detail: "median of 20 fresh engines; snapshot at \(behind), \(Int64(n) - behind) events after it"))
 
+        try sequentialCommands(store: store, script: script, label: "sequential commands on 100 counters")
+        try sequentialCommands(store: InMemoryEventStore(), script: script,
+                               label: "sequential commands, in-memory store")
+        report(Figure(name: "peak memory", value: Double(Self.peakMemoryKiB()) / 1024, unit: "MiB", detail: "VmHWM of this process"))
+    }
+
+    /// Commands one after another (load + handle + commit each), round-robin over 100 counters.
+    private func sequentialCommands(store: EventStore, script: String, label: String) throws {
         let engine = try Engine(store: store)
         try engine.load(script: script, display: "bench.lua")
+        let keys = (0..<100).map { "seq-\($0)" }
         var latencies: [Double] = []
         latencies.reserveCapacity(settings.commands)
-        let commandsTime = try Self.seconds {
+        let time = try Self.seconds {
             for i in 0..<settings.commands {
                 let start = DispatchTime.now().uptimeNanoseconds
-                _ = try engine.execute(aggregate: "Counter", key: "seq-\(i % 100)", command: "increment")
+                _ = try engine.execute(aggregate: "Counter", key: keys[i % 100], command: "increment")
                 latencies.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
         }
         latencies.sort()
-        report(Figure(name: "sequential commands on 100 counters", value: Double(settings.commands) / commandsTime,
-                      unit: "commands/s", detail: "p50 \(Self.format(Self.percentile(latencies, 0.5))) ms, "
+        report(Figure(name: label, value: Double(settings.commands) / time, unit: "commands/s",
+                      detail: "p50 \(Self.format(Self.percentile(latencies, 0.5))) ms, "
                         + "p99 \(Self.format(Self.percentile(latencies, 0.99))) ms, \(settings.commands) commands"))
-        report(Figure(name: "peak memory", value: Double(Self.peakMemoryKiB()) / 1024, unit: "MiB", detail: "VmHWM of this process"))
     }
 
     static func seconds(_ body: () throws -> Void) rethrows -> Double {

@@ -12,6 +12,8 @@ public final class Engine {
     let host: LuaHost
     var cache: StateCache
     var logger: Logger
+    /// `{"command":"name"}` per command, for commands without caller metadata.
+    var plainMeta: [String: String] = [:]
     /// Receives `ctx.log` lines; stderr through the logger when nil.
     public var logSink: ((String) -> Void)?
 
@@ -93,26 +95,28 @@ public final class Engine {
             putState(stream, ref: ref, version: version)
             throw EngineError.conflict(stream, expected: expectedVersion, actual: version)
         }
-        let info = JSONText.object([("key", JSONText.quote(stream.key)), ("version", String(version)),
-                                    ("meta", meta ?? "{}")])
         let results: [LuaHost.Value]
         do {
             results = try host.invoke(
-                "handle", phase: .handle, label: "handler \(agg.name).\(command)",
-                args: [.string(agg.name), .ref(ref), .string(command), .json(args), .json(info)],
-                results: [.events, .ref])
+                "handle", phase: .handle, label: "handler",
+                args: [.string(agg.name), .ref(ref), .string(command), .json(args), .string(stream.key),
+                       .int(version), meta.map { .json($0) } ?? .nilValue, .int(options.returnState ? 1 : 0)],
+                results: [.events, .ref, .json])
         } catch let error as EngineError {
             if error.kind == .fault { putState(stream, ref: ref, version: version) } else { host.unref(ref) }
             throw error
         }
-        guard case .ref(let newRef) = results[1] else { fatalError("handle returns a state ref") }
+        guard case .ref(let newRef) = results[1], case .json(let encoded) = results[2] else {
+            fatalError("handle returns events, a state ref and the state's JSON")
+        }
         host.unref(ref)
+        let stateJSON = options.returnState ? encoded : nil
         let produced = host.producedEvents()
         if produced.isEmpty {
             putState(stream, ref: newRef, version: version)
-            return CommandResult(events: [], version: version, state: options.returnState ? try encodeState(newRef) : nil)
+            return CommandResult(events: [], version: version, state: stateJSON)
         }
-        let eventMeta = Self.eventMeta(command: command, extra: meta)
+        let eventMeta = eventMeta(command: command, extra: meta)
         let newEvents = produced.map { NewEvent(type: $0.type, schema: $0.schema, data: $0.data, meta: eventMeta) }
         let recorded: [RecordedEvent]
         do {
@@ -122,8 +126,6 @@ public final class Engine {
             throw error
         }
         let newVersion = version + Int64(recorded.count)
-        var stateJSON: String?
-        if options.returnState { stateJSON = try? encodeState(newRef) }
         snapshotIfDue(agg, stream, ref: newRef, from: version, to: newVersion, encoded: stateJSON)
         putState(stream, ref: newRef, version: newVersion)
         return CommandResult(events: recorded, version: newVersion, state: stateJSON)
@@ -157,12 +159,16 @@ public final class Engine {
         for ref in cache.removeAll() { host.unref(ref) }
     }
 
-    static func eventMeta(command: String, extra: String?) -> String {
+    /// Metadata stored with each event of a command: its name, plus the caller's.
+    func eventMeta(command: String, extra: String?) -> String {
+        if extra == nil, let cached = plainMeta[command] { return cached }
         var members = "\"command\":" + JSONText.quote(command)
         if let extra {
             let inner = extra.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast()
             if !inner.trimmingCharacters(in: .whitespaces).isEmpty { members += "," + inner }
         }
-        return "{" + members + "}"
+        let meta = "{" + members + "}"
+        if extra == nil { plainMeta[command] = meta }
+        return meta
     }
 }

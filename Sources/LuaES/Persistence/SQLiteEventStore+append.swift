@@ -14,12 +14,7 @@ extension SQLiteEventStore {
             + values.joined(separator: ", ")
     }
 
-    static let streamVersionSQL = #"SELECT version FROM streams WHERE aggregate = ?1 AND "key" = ?2"#
     static let maxVersionSQL = #"SELECT max(version) FROM events WHERE aggregate = ?1 AND "key" = ?2"#
-    static let setStreamVersionSQL = """
-        INSERT INTO streams (aggregate, "key", version) VALUES (?1, ?2, ?3)
-        ON CONFLICT (aggregate, "key") DO UPDATE SET version = excluded.version
-        """
 
     /// Appends `events` to `stream` as versions `expectedVersion + 1 ...`, in one transaction.
     /// - Throws: `StoreError.conflict` (nothing written) when the stream is not at
@@ -112,21 +107,11 @@ extension SQLiteEventStore {
                 }
             }
         } catch let error as SQLiteError where error.isUniqueViolation {
-            // The backstop: the streams table said the version was free but an event holds
-            // it (a writer that does not keep `streams`). Still a conflict, never a partial
-            // write: the caller rolls back.
-            let taken = try writer.withStatement(Self.maxVersionSQL) { statement in
-                try statement.bind(stream.aggregate, at: 1)
-                try statement.bind(stream.key, at: 2)
-                return try statement.step() ? statement.int64(at: 0) : 0
-            }
+            // The backstop: a version above max(version) is taken only if a stream has
+            // holes (rows removed by hand). Still a conflict, never a partial write: the
+            // caller rolls back.
+            let taken = try Self.version(of: stream, on: writer)
             throw StoreError.conflict(stream, expected: expectedVersion, actual: taken)
-        }
-        try writer.withStatement(Self.setStreamVersionSQL) { statement in
-            try statement.bind(stream.aggregate, at: 1)
-            try statement.bind(stream.key, at: 2)
-            try statement.bind(expectedVersion + Int64(events.count), at: 3)
-            _ = try statement.step()
         }
         return recorded
     }

