@@ -37,6 +37,13 @@ public struct Benchmark {
         end
         define('Counter', 0)
         define('Snapped', 100)
+        local Heavy = aggregate('Heavy', { snapshot_every = 0, initial = function() return { total = 0 } end })
+        Heavy:event('Incremented', { by = 'integer' })
+        function Heavy.replay.Incremented(state, ev)
+          local t = state.total
+          for i = 1, 100 do t = (t + i * ev.by) % 1000003 end
+          state.total = t
+        end
         """
 
     /// Runs every workload, reporting figures as they come.
@@ -74,6 +81,33 @@ public struct Benchmark {
             let time = try Self.seconds { result = try engine.state(aggregate: "Counter", key: "big") }
             guard result?.state == #"{"count":\#(n)}"# else { throw EngineError.invalid("bench", "wrong state \(result?.state ?? "")") }
             report(Figure(name: label, value: Double(n) / time, unit: "events/s", detail: "\(n) events in \(Self.format(time)) s"))
+        }
+
+        // A replay function that computes (100 loop iterations per event): here the VM is
+        // the bound, which shows what an exact instruction budget (a count hook) costs.
+        let heavyEvents = max(n / 10, 1)
+        let memory = InMemoryEventStore()
+        var heavyVersion: Int64 = 0
+        let heavy = StreamID(aggregate: "Heavy", key: "h")
+        while heavyVersion < Int64(heavyEvents) {
+            let size = min(1000, heavyEvents - Int(heavyVersion))
+            try memory.append(Array(batch.prefix(size)), to: heavy, expectedVersion: heavyVersion)
+            heavyVersion += Int64(size)
+        }
+        var heavyTimes: [String: Double] = [:]
+        for round in 0..<3 {
+            for (label, instructions) in [("watchdog", 0), ("instruction budget", 1_000_000_000)] {
+                var options = EngineOptions()
+                options.limits.replay.instructions = instructions
+                let engine = try Engine(store: memory, options: options)
+                try engine.load(script: script, display: "bench.lua")
+                let time = try Self.seconds { _ = try engine.state(aggregate: "Heavy", key: "h") }
+                heavyTimes[label] = round == 0 ? time : min(heavyTimes[label]!, time)
+            }
+        }
+        for (label, time) in heavyTimes.sorted(by: { $0.key > $1.key }) {
+            report(Figure(name: "VM-bound replay, \(label)", value: Double(heavyEvents) / time, unit: "events/s",
+                          detail: "100 loop iterations per event, in-memory store, best of 3"))
         }
 
         // The same history under an aggregate that snapshots every 100 events:

@@ -29,11 +29,11 @@ extension Engine {
                 var limit = options.replayPageSize
                 if let upTo { limit = Int(min(Int64(limit), max(upTo - version, 0))) }
                 if limit == 0 { break }
-                let page = try store.events(of: stream, after: version, upTo: upTo, limit: limit)
-                if page.isEmpty { break }
-                try host.replay(aggregate: agg.name, stateRef: &ref, events: page[...])
-                version = page[page.count - 1].version
-                if page.count < limit { break }
+                try store.readReplayPage(&replayPage, of: stream, after: version, upTo: upTo, limit: limit)
+                guard let last = replayPage.lastVersion else { break }
+                try host.replay(aggregate: agg.name, stateRef: &ref, page: replayPage)
+                version = last
+                if replayPage.count < limit { break }
             }
         } catch {
             host.unref(ref)

@@ -14,6 +14,8 @@ public final class Engine {
     var logger: Logger
     /// `{"command":"name"}` per command, for commands without caller metadata.
     var plainMeta: [String: String] = [:]
+    /// Reused between hydrations, so a cold load allocates its page buffers once.
+    var replayPage = ReplayPage()
     /// Receives `ctx.log` lines; stderr through the logger when nil.
     public var logSink: ((String) -> Void)?
 

@@ -17,6 +17,10 @@ public protocol EventStore: AnyObject, Sendable {
     /// Events of `stream` with version > `after` (and <= `upTo` when given), in version order.
     func events(of stream: StreamID, after: Int64, upTo: Int64?, limit: Int?) throws -> [RecordedEvent]
 
+    /// Fills `page` with up to `limit` events of `stream` after version `after` (and up to
+    /// `upTo`), as raw bytes for replay. A default built on `events(of:)` exists.
+    func readReplayPage(_ page: inout ReplayPage, of stream: StreamID, after: Int64, upTo: Int64?, limit: Int) throws
+
     /// The global feed: events with position > `after`, in position order, at most `limit`.
     func events(after position: Int64, limit: Int) throws -> [RecordedEvent]
 

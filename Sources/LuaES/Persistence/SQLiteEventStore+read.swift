@@ -4,6 +4,11 @@ extension SQLiteEventStore {
         WHERE aggregate = ?1 AND "key" = ?2 AND version > ?3 AND version <= ?4
         ORDER BY version LIMIT ?5
         """
+    static let replaySQL = """
+        SELECT version, type, schema, data FROM events
+        WHERE aggregate = ?1 AND "key" = ?2 AND version > ?3 AND version <= ?4
+        ORDER BY version LIMIT ?5
+        """
     static let feedSQL = """
         SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at FROM events
         WHERE position > ?1 ORDER BY position LIMIT ?2
@@ -38,6 +43,25 @@ extension SQLiteEventStore {
                         recordedAt: statement.int64(at: 6)))
                 }
                 return events
+            }
+        }
+    }
+
+    /// Fills `page` straight from the rows' bytes: the hot path of a cold load.
+    public func readReplayPage(_ page: inout ReplayPage, of stream: StreamID, after: Int64, upTo: Int64?, limit: Int) throws {
+        page.removeAll()
+        guard limit > 0 else { return }
+        try withReader { reader in
+            try reader.withStatement(Self.replaySQL) { statement in
+                try statement.bind(stream.aggregate, at: 1)
+                try statement.bind(stream.key, at: 2)
+                try statement.bind(after, at: 3)
+                try statement.bind(upTo ?? Int64.max, at: 4)
+                try statement.bind(limit, at: 5)
+                while try statement.step() {
+                    page.append(type: statement.bytes(at: 1), data: statement.bytes(at: 3),
+                                schema: Int(statement.int64(at: 2)), version: statement.int64(at: 0))
+                }
             }
         }
     }

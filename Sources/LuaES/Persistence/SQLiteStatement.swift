@@ -117,6 +117,13 @@ final class SQLiteStatement {
         return previous
     }
 
+    /// The column's text bytes, valid until the next step or reset (no copy, no decoding).
+    @inline(__always)
+    func bytes(at column: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let text = sqlite3_column_text(handle, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: text, count: Int(sqlite3_column_bytes(handle, column)))
+    }
+
     private func check(_ code: Int32) throws {
         if code != SQLITE_OK { throw SQLiteError(code: code, connection: connection, sql: sql) }
     }

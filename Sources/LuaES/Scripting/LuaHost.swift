@@ -9,7 +9,6 @@ import Foundation
 final class LuaHost {
     let raw: OpaquePointer
     let limits: ScriptLimits
-    private var arena: [UInt8] = []
     private var spans: [esr_event] = []
     private var argBytes: [UInt8] = []
     private var callbacks: HostCallbackBox?
@@ -127,25 +126,16 @@ final class LuaHost {
         }
     }
 
-    /// Replays `events` onto the state at `stateRef` (which changes when a replay returns a new table).
-    func replay(aggregate: String, stateRef: inout Int32, events: ArraySlice<RecordedEvent>) throws {
-        guard !events.isEmpty else { return }
-        arena.removeAll(keepingCapacity: true)
-        spans.removeAll(keepingCapacity: true)
-        var offsets: [(Int, Int, Int, Int, Int64)] = []
-        offsets.reserveCapacity(events.count)
-        for e in events {
-            let t = arena.count
-            arena.append(contentsOf: e.type.utf8)
-            let d = arena.count
-            arena.append(contentsOf: e.data.utf8)
-            offsets.append((t, d - t, d, arena.count - d, Int64(e.schema)))
-        }
+    /// Replays a page of events onto the state at `stateRef` (which changes when a replay returns a new table).
+    func replay(aggregate: String, stateRef: inout Int32, page: ReplayPage) throws {
+        guard page.count > 0 else { return }
         var ref = CInt(stateRef)
-        let status = arena.withUnsafeBufferPointer { buf -> Int32 in
+        let status = page.bytes.withUnsafeBufferPointer { buf -> Int32 in
             let base = UnsafeRawPointer(buf.baseAddress!).assumingMemoryBound(to: CChar.self)
-            for o in offsets {
-                spans.append(esr_event(type: base + o.0, type_len: o.1, data: base + o.2, data_len: o.3, schema: o.4))
+            spans.removeAll(keepingCapacity: true)
+            for e in page.entries {
+                spans.append(esr_event(type: base + e.typeOffset, type_len: e.typeLength, data: base + e.dataOffset,
+                                       data_len: e.dataLength, schema: Int64(e.schema)))
             }
             return esr_replay(raw, aggregate, &ref, spans, Int32(spans.count))
         }

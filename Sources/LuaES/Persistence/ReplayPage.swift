@@ -1,0 +1,48 @@
+/// A page of events as replay needs them: type and data bytes back to back, no
+/// `String` per field. Stores fill it straight from their rows (the hot path of a cold load).
+public struct ReplayPage: Sendable {
+    public struct Entry: Sendable {
+        public var typeOffset: Int
+        public var typeLength: Int
+        public var dataOffset: Int
+        public var dataLength: Int
+        public var schema: Int
+        public var version: Int64
+    }
+
+    public private(set) var bytes: [UInt8] = []
+    public private(set) var entries: [Entry] = []
+
+    public init() {}
+
+    public var count: Int { entries.count }
+    public var lastVersion: Int64? { entries.last?.version }
+
+    public mutating func removeAll() {
+        bytes.removeAll(keepingCapacity: true)
+        entries.removeAll(keepingCapacity: true)
+    }
+
+    public mutating func append<T: Collection, D: Collection>(type: T, data: D, schema: Int, version: Int64)
+    where T.Element == UInt8, D.Element == UInt8 {
+        let t = bytes.count
+        bytes.append(contentsOf: type)
+        let d = bytes.count
+        bytes.append(contentsOf: data)
+        entries.append(Entry(typeOffset: t, typeLength: d - t, dataOffset: d, dataLength: bytes.count - d,
+                             schema: schema, version: version))
+    }
+
+    public mutating func append(_ event: RecordedEvent) {
+        append(type: event.type.utf8, data: event.data.utf8, schema: event.schema, version: event.version)
+    }
+}
+
+extension EventStore {
+    /// Fills `page` with up to `limit` events of `stream` after version `after` (and up to
+    /// `upTo`). Stores with a faster path than `events(of:)` override `readReplayPage`.
+    public func readReplayPage(_ page: inout ReplayPage, of stream: StreamID, after: Int64, upTo: Int64?, limit: Int) throws {
+        page.removeAll()
+        for event in try events(of: stream, after: after, upTo: upTo, limit: limit) { page.append(event) }
+    }
+}
