@@ -58,20 +58,24 @@ public final class InMemoryEventStore: EventStore, @unchecked Sendable {
     public func events(of stream: StreamID, after: Int64, upTo: Int64?, limit: Int?) throws -> [RecordedEvent] {
         try lock.withLock {
             try checkOpen()
-            guard let indexes = streamIndexes[stream], after < Int64(indexes.count) else { return [] }
-            var end = indexes.count
-            if let upTo { end = min(end, Int(max(upTo, after))) }
-            if let limit { end = min(end, Int(after) + max(limit, 0)) }
-            return indexes[Int(max(after, 0))..<max(end, Int(max(after, 0)))].map { all[$0] }
+            guard let indexes = streamIndexes[stream] else { return [] }
+            // versions are 1...count, so version v sits at index v - 1
+            let start = Int(clamping: max(after, 0))
+            var end = Int64(indexes.count)
+            if let upTo { end = min(end, upTo) }
+            guard Int64(start) < end else { return [] }
+            if let limit, Int64(limit) < end - Int64(start) { end = Int64(start) + Int64(max(limit, 0)) }
+            guard Int64(start) < end else { return [] }
+            return indexes[start..<Int(end)].map { all[$0] }
         }
     }
 
     public func events(after position: Int64, limit: Int) throws -> [RecordedEvent] {
         try lock.withLock {
             try checkOpen()
-            let start = Int(max(position, 0))
+            let start = Int(clamping: max(position, 0))
             guard start < all.count, limit > 0 else { return [] }
-            return Array(all[start..<min(all.count, start + limit)])
+            return Array(all[start..<(start + min(limit, all.count - start))])
         }
     }
 

@@ -14,7 +14,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         StoreError(kind: .conflict(stream: stream, expected: expected, actual: actual))
     }
 
-    /// The request itself is wrong (empty append, negative version, not an esrun database...).
+    /// The request itself is wrong (empty append, not an esrun database...).
     public static func invalid(_ message: String) -> StoreError { StoreError(kind: .invalid(message)) }
 
     /// The storage failed (disk, database engine, network).
