@@ -76,11 +76,10 @@ extension Engine {
 
     /// Writes a snapshot when the command crossed a multiple of the interval. Never throws:
     /// the command's events are committed already.
-    func snapshotIfDue(_ agg: AggregateInfo, _ stream: StreamID, ref: Int32, from: Int64, to: Int64, encoded: String?) {
+    func snapshotIfDue(_ agg: AggregateInfo, _ stream: StreamID, from: Int64, to: Int64, encoded: String?) {
         let every = Int64(agg.snapshotEvery < 0 ? options.snapshotEvery : agg.snapshotEvery)
-        guard every > 0, to / every > from / every else { return }
+        guard every > 0, to / every > from / every, let state = encoded else { return }
         do {
-            let state = try encoded ?? encodeState(ref)
             try store.saveSnapshot(Snapshot(stream: stream, version: to, state: state, fingerprint: agg.fingerprint))
         } catch {
             logger.warning("snapshot not written", metadata: ["stream": "\(stream)", "version": "\(to)", "error": "\(error)"])

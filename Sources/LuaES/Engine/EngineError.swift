@@ -29,6 +29,8 @@ public struct EngineError: Error, Sendable, Equatable, CustomStringConvertible {
         EngineError(kind: .invalid, code: code, message: message)
     }
 
+    static let shuttingDown = EngineError(kind: .limit, code: "shutting_down", message: "the server is shutting down")
+
     static func conflict(_ stream: StreamID, expected: Int64, actual: Int64) -> EngineError {
         EngineError(kind: .conflict, code: "conflict",
                     message: "\(stream) is at version \(actual), the command expected \(expected)")

@@ -20,12 +20,15 @@ public struct NewEvent: Sendable, Equatable {
     public var data: String
     /// JSON text of the event's metadata.
     public var meta: String
+    /// The idempotency key of the command that decided it, when the caller gave one.
+    public var commandID: String?
 
-    public init(type: String, schema: Int = 1, data: String, meta: String = "{}") {
+    public init(type: String, schema: Int = 1, data: String, meta: String = "{}", commandID: String? = nil) {
         self.type = type
         self.schema = schema
         self.data = data
         self.meta = meta
+        self.commandID = commandID
     }
 }
 

@@ -24,6 +24,9 @@ public protocol EventStore: AnyObject, Sendable {
     /// The global feed: events with position > `after`, in position order, at most `limit`.
     func events(after position: Int64, limit: Int) throws -> [RecordedEvent]
 
+    /// The events appended with `commandID` (an idempotency key), in position order.
+    func events(forCommand commandID: String) throws -> [RecordedEvent]
+
     /// The stream's current version (0 when it has no events).
     func version(of stream: StreamID) throws -> Int64
 

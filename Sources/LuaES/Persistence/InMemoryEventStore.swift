@@ -7,6 +7,7 @@ public final class InMemoryEventStore: EventStore, @unchecked Sendable {
     private let lock = NSLock()
     private var all: [RecordedEvent] = []
     private var streamIndexes: [StreamID: [Int]] = [:]
+    private var commandIndexes: [String: [Int]] = [:]
     private var snapshots: [StreamID: Snapshot] = [:]
     private var isClosed = false
 
@@ -49,6 +50,7 @@ public final class InMemoryEventStore: EventStore, @unchecked Sendable {
                 position: Int64(all.count + 1), stream: stream, version: expectedVersion + Int64(offset) + 1,
                 type: event.type, schema: event.schema, data: event.data, meta: event.meta, recordedAt: now)
             streamIndexes[stream, default: []].append(all.count)
+            if let id = event.commandID { commandIndexes[id, default: []].append(all.count) }
             all.append(record)
             recorded.append(record)
         }
@@ -76,6 +78,13 @@ public final class InMemoryEventStore: EventStore, @unchecked Sendable {
             let start = Int(clamping: max(position, 0))
             guard start < all.count, limit > 0 else { return [] }
             return Array(all[start..<(start + min(limit, all.count - start))])
+        }
+    }
+
+    public func events(forCommand commandID: String) throws -> [RecordedEvent] {
+        try lock.withLock {
+            try checkOpen()
+            return (commandIndexes[commandID] ?? []).map { all[$0] }
         }
     }
 

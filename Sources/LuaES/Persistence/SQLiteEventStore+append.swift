@@ -4,13 +4,13 @@ extension SQLiteEventStore {
     static let insertChunks = [64, 32, 16, 8, 4, 2, 1].map { (rows: $0, sql: insertEventsSQL(rows: $0)) }
 
     /// An INSERT of `rows` events of one stream: ?1 aggregate, ?2 key, ?3 recorded_at, then
-    /// version, type, schema, data, meta for each row. Only the number of rows is in the SQL.
+    /// version, type, schema, data, meta, command_id for each row. Only the number of rows is in the SQL.
     static func insertEventsSQL(rows: Int) -> String {
         let values = (0..<rows).map { row in
-            let first = 4 + row * 5
-            return "(?1, ?2, ?\(first), ?\(first + 1), ?\(first + 2), ?\(first + 3), ?\(first + 4), ?3)"
+            let first = 4 + row * 6
+            return "(?1, ?2, ?\(first), ?\(first + 1), ?\(first + 2), ?\(first + 3), ?\(first + 4), ?3, ?\(first + 5))"
         }
-        return #"INSERT INTO events (aggregate, "key", version, type, schema, data, meta, recorded_at) VALUES "#
+        return #"INSERT INTO events (aggregate, "key", version, type, schema, data, meta, recorded_at, command_id) VALUES "#
             + values.joined(separator: ", ")
     }
 
@@ -89,7 +89,8 @@ extension SQLiteEventStore {
                         try statement.bind(event.schema, at: parameter + 2)
                         try statement.bind(event.data, at: parameter + 3)
                         try statement.bind(event.meta, at: parameter + 4)
-                        parameter += 5
+                        try statement.bind(event.commandID, at: parameter + 5)
+                        parameter += 6
                     }
                     _ = try statement.step()
                     statement.clearBindings()

@@ -13,6 +13,10 @@ extension SQLiteEventStore {
         SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at FROM events
         WHERE position > ?1 ORDER BY position LIMIT ?2
         """
+    static let commandEventsSQL = """
+        SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at FROM events
+        WHERE command_id = ?1 ORDER BY position
+        """
     static let streamsSQL = #"SELECT DISTINCT aggregate, "key" FROM events ORDER BY aggregate, "key""#
     static let streamsOfAggregateSQL = #"SELECT DISTINCT aggregate, "key" FROM events WHERE aggregate = ?1 ORDER BY "key""#
 
@@ -88,6 +92,25 @@ extension SQLiteEventStore {
                         type: statement.string(at: 4, reusing: &type), schema: Int(statement.int64(at: 5)),
                         data: statement.string(at: 6), meta: statement.string(at: 7),
                         recordedAt: statement.int64(at: 8)))
+                }
+                return events
+            }
+        }
+    }
+
+    /// The events appended with `commandID` (an idempotency key), in position order.
+    public func events(forCommand commandID: String) throws -> [RecordedEvent] {
+        try withReader { reader in
+            try reader.withStatement(Self.commandEventsSQL) { statement in
+                try statement.bind(commandID, at: 1)
+                var events: [RecordedEvent] = []
+                while try statement.step() {
+                    events.append(RecordedEvent(
+                        position: statement.int64(at: 0),
+                        stream: StreamID(aggregate: statement.string(at: 1), key: statement.string(at: 2)),
+                        version: statement.int64(at: 3), type: statement.string(at: 4),
+                        schema: Int(statement.int64(at: 5)), data: statement.string(at: 6),
+                        meta: statement.string(at: 7), recordedAt: statement.int64(at: 8)))
                 }
                 return events
             }

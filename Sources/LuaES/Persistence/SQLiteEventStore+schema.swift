@@ -29,8 +29,10 @@ extension SQLiteEventStore {
             data        TEXT    NOT NULL,
             meta        TEXT    NOT NULL,
             recorded_at INTEGER NOT NULL,
+            command_id  TEXT,
             UNIQUE (aggregate, "key", version)
         );
+        CREATE INDEX events_command ON events (command_id) WHERE command_id IS NOT NULL;
         CREATE TABLE snapshots (
             aggregate   TEXT    NOT NULL,
             "key"       TEXT    NOT NULL,

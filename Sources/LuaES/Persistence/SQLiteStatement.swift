@@ -51,6 +51,15 @@ final class SQLiteStatement {
     }
 
     /// Binds `value` as text, by length: embedded NUL characters survive.
+    /// Binds text, or NULL when nil.
+    func bind(_ value: String?, at index: Int32) throws {
+        guard let value else {
+            try check(sqlite3_bind_null(handle, index))
+            return
+        }
+        try bind(value, at: index)
+    }
+
     func bind(_ value: String, at index: Int32) throws {
         var value = value
         let code = value.withUTF8 { bytes in

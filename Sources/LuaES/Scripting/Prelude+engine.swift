@@ -144,7 +144,7 @@ function engine.set_max_events(n) MAX_EVENTS = n end
 
 -- Runs a command: decide (handler), validate, then replay the new events onto the
 -- state through their JSON form, exactly as a later rehydration will see them.
-function engine.handle(name, state, command, args, key, version, meta, want_state)
+function engine.handle(name, state, command, args, key, version, meta, want_state, snapshot_every)
   local d = def(name)
   local s = seal(d)
   if type(args) ~= "table" then raise("invalid", "bad_args", "command arguments must be a JSON object", 1) end
@@ -202,7 +202,12 @@ function engine.handle(name, state, command, args, key, version, meta, want_stat
       raise("script", "bad_replay_result", "a replay function must return the new state table or nothing, not a " .. type(r), 1)
     end
   end
-  return events, state, want_state and state or nil
+  local snapshot_due = snapshot_every > 0 and (version + n) // snapshot_every > version // snapshot_every
+  if want_state == 0 and not snapshot_due then return events, state, nil, nil end
+  -- a state JSON cannot hold (sparse keys, say) fails neither the command nor the snapshot quietly
+  local ok, text = pcall(json_encode, state)
+  if ok then return events, state, text, nil end
+  return events, state, nil, tostring(text)
 end
 
 -- Driving API (host phase): calls into the Swift engine.
