@@ -2,7 +2,7 @@ import ArgumentParser
 import LuaES
 
 @main
-struct ESRun: ParsableCommand {
+struct ESRun: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "esrun",
         abstract: "Event sourcing with domain rules in Lua.",
@@ -13,7 +13,7 @@ struct ESRun: ParsableCommand {
             6 limit exceeded, 7 forbidden call, 8 storage error.
             """,
         version: LuaES.version,
-        subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Bench.self],
+        subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Serve.self, Bench.self],
         defaultSubcommand: Run.self
     )
 }

@@ -42,12 +42,16 @@ extension LoggingSystem {
 
     /// swift-log allows one bootstrap per process; commands call this once, at start.
     static func bootstrapOnce(level: Logger.Level) {
-        guard !bootstrapped else { return }
-        bootstrapped = true
-        bootstrap { label in
+        bootstrapOnce { label in
             var handler = StreamLogHandler.standardError(label: label)
             handler.logLevel = level
             return handler
         }
+    }
+
+    static func bootstrapOnce(_ factory: @escaping @Sendable (String) -> any LogHandler) {
+        guard !bootstrapped else { return }
+        bootstrapped = true
+        bootstrap(factory)
     }
 }

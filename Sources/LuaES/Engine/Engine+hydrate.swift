@@ -32,6 +32,7 @@ extension Engine {
                 try store.readReplayPage(&replayPage, of: stream, after: version, upTo: upTo, limit: limit)
                 guard let last = replayPage.lastVersion else { break }
                 try host.replay(aggregate: agg.name, stateRef: &ref, page: replayPage)
+                options.statistics?.addReplayed(replayPage.count)
                 version = last
                 if replayPage.count < limit { break }
             }
@@ -81,6 +82,7 @@ extension Engine {
         guard every > 0, to / every > from / every, let state = encoded else { return }
         do {
             try store.saveSnapshot(Snapshot(stream: stream, version: to, state: state, fingerprint: agg.fingerprint))
+            options.statistics?.addSnapshot()
         } catch {
             logger.warning("snapshot not written", metadata: ["stream": "\(stream)", "version": "\(to)", "error": "\(error)"])
         }

@@ -14,6 +14,8 @@ public struct EngineOptions: Sendable {
     public var replayPageSize = 10_000
     /// Whether `execute` returns the new state as JSON (costs an encode per command).
     public var returnState = true
+    /// Where to count replayed events and snapshots, when someone reads them.
+    public var statistics: EngineStatistics?
 
     public init() {}
 }

@@ -1,0 +1,212 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import LuaES
+
+/// The routes of DESIGN §6.
+extension ESRunServer {
+    func makeRouter() -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get("health") { _, _ in self.health() }
+        router.get("metrics") { request, _ in
+            await self.respond {
+                try self.authorize(request, .read, nil)
+                var buffer = ByteBuffer()
+                buffer.writeString(self.metrics.render())
+                return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                                body: ResponseBody(byteBuffer: buffer))
+            }
+        }
+        router.post("admin/reload") { request, _ in
+            await self.respond {
+                try self.authorize(request, .write, nil)
+                let domain = try self.reload().get()
+                return Response.json(JSONText.object([("reloaded", "true"), ("aggregates", self.describe(domain))]))
+            }
+        }
+        router.get("events") { request, _ in await self.respond { try await self.feed(request) } }
+        router.post(":aggregate/:key/:command") { request, context in
+            await self.respond { try await self.command(request, context) }
+        }
+        router.get(":aggregate/:key") { request, context in
+            await self.respond { try await self.state(request, context) }
+        }
+        router.get(":aggregate/:key/events") { request, context in
+            await self.respond { try await self.streamEvents(request, context) }
+        }
+        return router
+    }
+
+    func respond(_ body: () async throws -> Response) async -> Response {
+        do { return try await body() } catch { return HTTPFailure(error).response }
+    }
+
+    func authorize(_ request: Request, _ scope: TokenList.Scope, _ aggregate: String?) throws {
+        guard let tokens else { return }
+        switch tokens.decide(authorization: request.headers[.authorization], scope: scope, aggregate: aggregate) {
+        case .allowed: return
+        case .unauthenticated:
+            throw HTTPFailure(.unauthorized, kind: "auth", code: "unauthorized", "a valid bearer token is required")
+        case .forbidden:
+            throw HTTPFailure(.forbidden, kind: "auth", code: "forbidden",
+                              "this token may not \(scope.rawValue) \(aggregate ?? "this resource")")
+        }
+    }
+
+    private func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+        guard let raw = context.parameters.get(name) else { throw HTTPFailure(.badRequest, code: "bad_path", "missing \(name)") }
+        return raw.removingPercentEncoding ?? raw
+    }
+
+    private func command(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let aggregate = try parameter(context, "aggregate")
+        let key = try parameter(context, "key")
+        let command = try parameter(context, "command")
+        try authorize(request, .write, aggregate)
+        guard let info = scriptState.domain.aggregate(named: aggregate) else {
+            throw HTTPFailure(.notFound, code: "unknown_aggregate", "no aggregate named \(aggregate)")
+        }
+        guard info.commands.contains(command) else {
+            throw HTTPFailure(.notFound, code: "unknown_command", "\(aggregate) has no command '\(command)'")
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: configuration.maxBodyBytes)
+        } catch {
+            throw HTTPFailure(.contentTooLarge, code: "too_large",
+                              "the request body is larger than \(configuration.maxBodyBytes) bytes")
+        }
+        var expected: Int64?
+        if let ifMatch = request.headers[.ifMatch] {
+            let trimmed = ifMatch.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))
+            guard let version = Int64(trimmed), version >= 0 else {
+                throw HTTPFailure(.badRequest, code: "bad_if_match", "If-Match must be a stream version, got \(ifMatch)")
+            }
+            expected = version
+        }
+        var meta: [(String, String)] = [("request_id", JSONText.quote(context.id))]
+        if let correlation = request.headers[HTTPField.Name("X-Correlation-ID")!] {
+            meta.append(("correlation_id", JSONText.quote(correlation)))
+        }
+        let args = body.readableBytes == 0 ? "{}" : String(buffer: body)
+        let started = DispatchTime.now().uptimeNanoseconds
+        let result = await pool.execute(CommandRequest(
+            aggregate: aggregate, key: key, command: command, args: args, meta: JSONText.object(meta),
+            expectedVersion: expected, idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!]))
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
+        switch result {
+        case .success(let r):
+            metrics.command(outcome: "ok", seconds: seconds)
+            var response = Response.json(JSONText.object([
+                ("version", String(r.version)), ("events", JSONText.array(r.events.map(\.json))), ("state", r.state ?? "null"),
+            ]))
+            response.headers[.eTag] = "\"\(r.version)\""
+            return response
+        case .failure(let error):
+            let failure = HTTPFailure(error)
+            metrics.command(outcome: failure.kind, seconds: seconds)
+            context.logger.debug("command failed", metadata: ["stream": "\(aggregate)/\(key)", "command": "\(command)",
+                                                               "error": "\(failure.kind): \(failure.code)"])
+            throw failure
+        }
+    }
+
+    private func state(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let aggregate = try parameter(context, "aggregate")
+        let key = try parameter(context, "key")
+        try authorize(request, .read, aggregate)
+        var at: Int64?
+        if let text = request.uri.queryParameters["at"] {
+            guard let version = Int64(text), version >= 0 else {
+                throw HTTPFailure(.badRequest, code: "bad_version", "at must be a version number")
+            }
+            at = version
+        }
+        let version = at
+        let r = try await pool.read(aggregate: aggregate, key: key) { try $0.state(aggregate: aggregate, key: key, at: version) }
+        var response = Response.json(JSONText.object([("version", String(r.version)), ("state", r.state)]))
+        response.headers[.eTag] = "\"\(r.version)\""
+        return response
+    }
+
+    private func streamEvents(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
+        let aggregate = try parameter(context, "aggregate")
+        let key = try parameter(context, "key")
+        try authorize(request, .read, aggregate)
+        guard scriptState.domain.aggregate(named: aggregate) != nil else {
+            throw HTTPFailure(.notFound, code: "unknown_aggregate", "no aggregate named \(aggregate)")
+        }
+        let after = try integer(request, "after") ?? 0
+        let limit = try integer(request, "limit").map { Int($0) }
+        let store = self.store
+        let events = try await pool.read(aggregate: aggregate, key: key) { _ in
+            try store.events(of: StreamID(aggregate: aggregate, key: key), after: after, upTo: nil, limit: limit)
+        }
+        return Response.json(JSONText.object([("events", JSONText.array(events.map(\.json)))]))
+    }
+
+    /// The global feed; with follow=true, waits (long poll) until something after `after` is committed.
+    private func feed(_ request: Request) async throws -> Response {
+        try authorize(request, .read, nil)
+        let after = try integer(request, "after") ?? 0
+        let limit = Int(min(max(try integer(request, "limit") ?? 100, 1), 10_000))
+        let follow = request.uri.queryParameters["follow"].map { $0 == "true" || $0 == "1" } ?? false
+        let wait = min(Double(try integer(request, "wait") ?? 25), configuration.maxWaitSeconds)
+        let store = self.store
+        var waited = false
+        while true {
+            let generation = feed.current
+            let events = try await Self.offload { try store.events(after: after, limit: limit) }
+            if !events.isEmpty || !follow || waited {
+                let last = events.last?.position ?? after
+                return Response.json(JSONText.object([
+                    ("events", JSONText.array(events.map(\.json))), ("last_position", String(last)),
+                ]))
+            }
+            await feed.wait(after: generation, seconds: wait)
+            waited = true
+        }
+    }
+
+    private func integer(_ request: Request, _ name: String) throws -> Int64? {
+        guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
+        guard let value = Int64(text) else {
+            throw HTTPFailure(.badRequest, code: "bad_query", "\(name) must be an integer, got \(text)")
+        }
+        return value
+    }
+
+    /// Blocking store reads run off the event loop threads.
+    static func offload<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+        try await withCheckedThrowingContinuation { continuation in
+            DispatchQueue.global().async { continuation.resume(with: Result { try body() }) }
+        }
+    }
+
+    func describe(_ domain: DomainInfo) -> String {
+        JSONText.array(domain.aggregates.map { a in
+            JSONText.object([("name", JSONText.quote(a.name)), ("fingerprint", JSONText.quote(a.fingerprint)),
+                             ("commands", JSONText.array(a.commands.map(JSONText.quote)))])
+        })
+    }
+
+    func health() -> Response {
+        let s = scriptState.snapshot
+        let error = s.error.map { e in
+            JSONText.object([("kind", JSONText.quote(e.kind.rawValue)), ("code", JSONText.quote(e.code)),
+                             ("message", JSONText.quote(e.message))])
+        } ?? "null"
+        let store: String = switch configuration.store {
+        case .memory: "memory"
+        case .sqlite(let path, _): "sqlite:" + path
+        }
+        return Response.json(JSONText.object([
+            ("status", JSONText.quote(s.error == nil ? "ok" : "degraded")),
+            ("version", JSONText.quote(LuaES.version)),
+            ("script", JSONText.quote(configuration.script)),
+            ("loaded_at", JSONText.quote(ISO8601DateFormatter().string(from: s.loadedAt))),
+            ("reloads", String(s.reloads)), ("reload_error", error),
+            ("aggregates", describe(s.domain)), ("store", JSONText.quote(store)), ("workers", String(pool.count)),
+        ]))
+    }
+}

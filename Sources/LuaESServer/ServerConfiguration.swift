@@ -1,0 +1,28 @@
+import LuaES
+
+/// How `esrun serve` runs.
+public struct ServerConfiguration: Sendable {
+    /// The domain script.
+    public var script: String
+    public var store: StoreLocation
+    /// 127.0.0.1 unless told otherwise: the API has no TLS of its own.
+    public var host = "127.0.0.1"
+    /// 0 picks a free port (printed at start).
+    public var port = 8080
+    /// Engine threads, each with its own Lua state.
+    public var workers = 2
+    /// Reload the script when a .lua file in its folder changes.
+    public var watch = false
+    /// Bearer tokens, one per line: `TOKEN read|write [Aggregate ...]`.
+    public var tokenFile: String?
+    /// Largest request body accepted (413 above).
+    public var maxBodyBytes = 1 << 20
+    /// How long `GET /events?follow=true` waits for new events, at most.
+    public var maxWaitSeconds = 30.0
+    public var engine = EngineOptions()
+
+    public init(script: String, store: StoreLocation) {
+        self.script = script
+        self.store = store
+    }
+}
