@@ -47,8 +47,12 @@ import FoundationXML
         #endif
     }
 
-    @Test func noSpecsIsAnError() throws {
+    @Test func noSpecsIsAnErrorAndHelpIsThere() throws {
         let dir = try ESRunProcess.workspace()
+        for sub in ["test", "verify"] {
+            let help = try ESRunProcess.run([sub, "--help"], in: dir)
+            #expect(help.status == 0 && help.stdout.contains("USAGE"), "\(sub)")
+        }
         let r = try ESRunProcess.run(["test", "demo.lua"], in: dir)
         #expect(r.status == 2)
         #expect(r.stderr.contains("no spec files"), "\(r.stderr)")
