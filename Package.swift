@@ -57,7 +57,7 @@ let package = Package(
         ),
         .executableTarget(name: "store-probe", dependencies: ["LuaES"]),
         .testTarget(name: "LuaESTests", dependencies: ["LuaES", "store-probe"]),
-        .testTarget(name: "esrunTests", dependencies: ["esrun"]),
+        .testTarget(name: "esrunTests", dependencies: ["esrun", "LuaES"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -105,5 +105,7 @@ void esr_set_error(esr_host *h, const char *kind, const char *code, const char *
 
 // Sandbox primitives (sandbox.c): pushes the table of privileged functions given to the prelude.
 void esr_push_primitives(lua_State *L);
+// replay_warnings(fn, label, allowed): state a replay function can carry between replays (captures.c).
+int esr_prim_replay_warnings(lua_State *L);
 
 #endif

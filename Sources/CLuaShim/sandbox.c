@@ -290,6 +290,7 @@ void esr_push_primitives(lua_State *L) {
         {"resume", prim_resume},
         {"install_guards", prim_install_guards},
         {"fingerprint", prim_fingerprint},
+        {"replay_warnings", esr_prim_replay_warnings},
         {"host_call", esr_host_call},
         {NULL, NULL}};
     luaL_newlib(L, prims);

@@ -48,6 +48,7 @@ extension ESRun {
                     lines.append("    \(e.name) \(fields)\(extra)")
                 }
                 if !a.ignored.isEmpty { lines.append("  ignored on replay: \(a.ignored.joined(separator: ", "))") }
+                for warning in a.warnings { lines.append("  warning: \(warning)") }
                 for name in a.undeclaredReplays {
                     lines.append("  warning: replay function \(name) has no declared event type (typo?)")
                 }

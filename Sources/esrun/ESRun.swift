@@ -10,10 +10,11 @@ struct ESRun: AsyncParsableCommand {
             esrun SCRIPT.lua runs a driver script (the same as esrun run SCRIPT.lua).
             Events live in ./esrun.db unless --db PATH or --memory says otherwise.
             Exit codes: 0 ok, 2 invalid input, 3 fault, 4 conflict, 5 script error,
-            6 limit exceeded, 7 forbidden call, 8 storage error.
+            6 limit exceeded, 7 forbidden call, 8 storage error; `test` and `verify`
+            exit 1 when a scenario fails or a stream does not verify.
             """,
         version: LuaES.version,
-        subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Serve.self, Bench.self],
+        subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Serve.self, Test.self, Verify.self, Bench.self],
         defaultSubcommand: Run.self
     )
 }

@@ -67,7 +67,7 @@ struct ESRunProcess {
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts")
-        for name in try FileManager.default.contentsOfDirectory(atPath: scripts.path) where name.hasSuffix(".lua") {
+        for name in try FileManager.default.contentsOfDirectory(atPath: scripts.path) where name.hasSuffix(".lua") || name.hasSuffix(".json") {
             try FileManager.default.copyItem(at: scripts.appendingPathComponent(name), to: dir.appendingPathComponent(name))
         }
         return dir

@@ -22,11 +22,28 @@ public struct AggregateInfo: Sendable, Codable, Equatable {
     public var undeclaredReplays: [String]
     /// Stored event types the aggregate skips on replay.
     public var ignored: [String]
+    /// Replay code that can carry state from one replay to the next (captured tables,
+    /// assigned upvalues), one readable line each; `esrun check` prints them.
+    public var warnings: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case name, fingerprint, commands, events, ignored
+        case name, fingerprint, commands, events, ignored, warnings
         case snapshotEvery = "snapshot_every"
         case undeclaredReplays = "undeclared_replays"
+    }
+}
+
+extension AggregateInfo {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        snapshotEvery = try c.decode(Int.self, forKey: .snapshotEvery)
+        fingerprint = try c.decode(String.self, forKey: .fingerprint)
+        commands = try c.decode([String].self, forKey: .commands)
+        events = try c.decode([EventTypeInfo].self, forKey: .events)
+        undeclaredReplays = try c.decode([String].self, forKey: .undeclaredReplays)
+        ignored = try c.decode([String].self, forKey: .ignored)
+        warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
     }
 }
 

@@ -56,6 +56,11 @@ final class LuaHost {
         if esr_run_file(raw, path, display, phase.rawValue) != 0 { throw lastError() }
     }
 
+    /// Sets the folder `require` loads sibling modules from (runFile sets it to the script's folder).
+    func setScriptDirectory(_ directory: String) {
+        esr_set_script_dir(raw, directory.isEmpty ? "." : directory)
+    }
+
     /// A value handed to or returned by `invoke`.
     enum Value {
         case int(Int64)

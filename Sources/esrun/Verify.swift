@@ -1,0 +1,40 @@
+import ArgumentParser
+import Foundation
+import LuaES
+import Logging
+
+extension ESRun {
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay every stream twice from scratch and check the states agree, with each other and with stored snapshots.",
+            discussion: "Exits 1 when any stream does not verify. Progress goes to stderr (a live line on a terminal).")
+
+        @Argument(help: "The domain script.") var domain: String
+
+        @Option(help: "Without a terminal, report progress on stderr every N streams (0: never).")
+        var progressEvery = 1000
+
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            var problems = 0
+            try reporting {
+                LoggingSystem.bootstrapOnce(level: Logger.Level(rawValue: store.logLevel) ?? .warning)
+                let events = try store.location.open()
+                defer { try? events.close() }
+                let progress = ProgressLine(every: progressEvery)
+                let report = try Verifier(domain: domain, store: events, logger: Logger(label: "esrun")).run(
+                    progress: progress.update,
+                    onProblem: { problem in
+                        progress.clear()
+                        output("MISMATCH " + problem.headline)
+                        for line in problem.details { output("    " + line) }
+                    })
+                progress.clear()
+                output(report.summary)
+                problems = report.problems.count
+            }
+            if problems > 0 { throw ExitCode(1) }
+        }
+    }
+}
