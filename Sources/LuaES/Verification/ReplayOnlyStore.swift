@@ -25,6 +25,8 @@ final class ReplayOnlyStore: EventStore {
         try base.events(after: position, limit: limit)
     }
 
+    func events(forCommand commandID: String) throws -> [RecordedEvent] { try base.events(forCommand: commandID) }
+
     func version(of stream: StreamID) throws -> Int64 { try base.version(of: stream) }
 
     func streams(of aggregate: String?) throws -> [StreamID] { try base.streams(of: aggregate) }
