@@ -13,7 +13,7 @@ struct ESRun: ParsableCommand {
             6 limit exceeded, 7 forbidden call, 8 storage error.
             """,
         version: LuaES.version,
-        subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Bench.self],
+        subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Bench.self, Repl.self],
         defaultSubcommand: Run.self
     )
 }

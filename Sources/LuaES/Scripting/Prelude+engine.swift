@@ -254,6 +254,5 @@ function base.state(agg, key, version)
   return r.state
 end
 
-return env, engine, EVENT_MT
 """#
 }
