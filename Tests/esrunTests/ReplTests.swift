@@ -52,6 +52,23 @@ import Testing
         #expect(state.stdout == #"{"version":2,"state":{"count":7}}"# + "\n")
     }
 
+    /// The README's transcript, replayed through a pipe: same output, minus prompts and banner.
+    @Test func theReadmeTranscriptIsWhatTheREPLPrints() throws {
+        let readme = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("README.md")
+        let text = try String(contentsOf: readme, encoding: .utf8)
+        let section = try #require(text.components(separatedBy: "## REPL\n").dropFirst().first)
+        let block = try #require(section.components(separatedBy: "```\n").dropFirst().first)
+        let lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
+        #expect(lines.first == "$ esrun repl scripts/counter.lua --memory")
+        let input = lines.filter { $0.hasPrefix("> ") }.map { String($0.dropFirst(2)) }
+        let expected = lines.dropFirst(2).filter { !$0.hasPrefix("> ") }
+        let dir = try ESRunProcess.workspace()
+        let r = try ESRunProcess.run(["repl", "counter.lua", "--memory"], in: dir, input: input.joined(separator: "\n"))
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.split(separator: "\n").map(String.init) == Array(expected), "\(r.stdout)")
+    }
+
     @Test func reloadWithABrokenScriptKeepsTheOldRules() throws {
         let dir = try ESRunProcess.workspace()
         let repl = try REPLProcess(["counter.lua", "--memory"], in: dir)
