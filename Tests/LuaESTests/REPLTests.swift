@@ -162,15 +162,18 @@ import Testing
     @Test func interruptStopsARunningChunk() throws {
         let t = try Transcript()
         let interrupts = t.session.interrupts
+        let done = Flag()
         let stopper = Thread {
-            for _ in 0..<50 {
+            for _ in 0..<50 where !done.isSet {
                 usleep(100_000)
-                interrupts.interrupt()
+                interrupts.interrupt() // a no-op until the loop runs
             }
         }
         stopper.start()
         let started = Date()
         #expect(t.type("while true do end") == "limit: interrupted: repl (stdin:1): interrupted")
+        done.set()
+        usleep(150_000) // the stopper has seen the flag: it cannot interrupt the next chunk
         #expect(Date().timeIntervalSince(started) < 5)
         #expect(t.type(#"Counter("c1"):increment{}"#).contains("state at v1: { count = 1 }"))
     }
@@ -191,5 +194,24 @@ import Testing
         t.type("my_value = 1")
         #expect(t.session.completer.complete("my_").candidates == ["my_value"])
         #expect(c.complete("1.").candidates.isEmpty)
+    }
+}
+
+/// A flag one thread sets and another polls.
+final class Flag: @unchecked Sendable {
+    // @unchecked: `value` is only touched while holding `lock`.
+    private let lock = NSLock()
+    private var value = false
+
+    var isSet: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return value
+    }
+
+    func set() {
+        lock.lock()
+        value = true
+        lock.unlock()
     }
 }

@@ -8,6 +8,7 @@ public final class InterruptTarget: @unchecked Sendable {
     private let lock = NSLock()
     private var current: Interrupter?
 
+    /// A target with no engine yet.
     public init() {}
 
     /// Makes `interrupter` the one `interrupt()` calls.

@@ -1,16 +1,3 @@
-/// What tab completion found for the word before the cursor.
-public struct Completion: Equatable, Sendable {
-    /// The partial word being completed (a suffix of the text before the cursor).
-    public var word: String
-    /// Full words that start with `word`, sorted.
-    public var candidates: [String]
-
-    public init(word: String, candidates: [String]) {
-        self.word = word
-        self.candidates = candidates
-    }
-}
-
 /// Tab completion for the REPL: meta commands and their aggregate and key arguments,
 /// commands after `Agg("key"):`, event types after `Agg.`, fields of global tables
 /// after `name.`, and Lua globals.
@@ -22,6 +9,7 @@ public struct REPLCompleter {
     /// Stream keys of an aggregate (for `.history Counter <tab>`).
     public var keys: (String) -> [String]
 
+    /// A completer over `domain`, asking `names` for Lua names and `keys` for stream keys.
     public init(domain: DomainInfo, names: @escaping (String) -> [String], keys: @escaping (String) -> [String]) {
         self.domain = domain
         self.names = names

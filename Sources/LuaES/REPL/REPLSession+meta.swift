@@ -4,8 +4,11 @@ import Foundation
 extension REPLSession {
     /// A meta command's name, arguments and one-line help.
     public struct MetaCommand: Sendable {
+        /// `.history`
         public var name: String
+        /// `AGG KEY`, as `.help` shows them.
         public var arguments: String
+        /// What it does, in one line.
         public var help: String
     }
 
