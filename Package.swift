@@ -30,10 +30,14 @@ let package = Package(
             name: "CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        .systemLibrary(
+            name: "CLibEdit",
+            providers: [.apt(["libedit-dev"])]
+        ),
         .target(
             name: "LuaES",
             dependencies: [
-                "CLuaShim", "CSQLite",
+                "CLuaShim", "CSQLite", "CLibEdit",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

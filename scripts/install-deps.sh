@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # Installs the system packages LuaES builds against, when they are missing (Debian/Ubuntu).
 set -euo pipefail
-needed=(liblua5.4-dev libsqlite3-dev pkg-config)
+needed=(liblua5.4-dev libsqlite3-dev libedit-dev pkg-config)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
+# the REPL's terminal tests drive esrun through a pseudo-terminal with pexpect
+python3 -c 'import pexpect' 2>/dev/null || missing+=(python3-pexpect)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   sudo_cmd=""

@@ -14,7 +14,8 @@ struct ESRun: AsyncParsableCommand {
             exit 1 when a scenario fails or a stream does not verify.
             """,
         version: LuaES.version,
-        subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Serve.self, Test.self, Verify.self, Bench.self],
+        subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Serve.self, Repl.self, Test.self,
+                      Verify.self, Bench.self],
         defaultSubcommand: Run.self
     )
 }

@@ -1,0 +1,57 @@
+/// `.reload`: the domain script is read into a fresh engine (a new Lua state), checked,
+/// and only then replaces the running one; a broken script keeps the old rules (DESIGN §7).
+extension REPLSession {
+    /// Loads `path` into a new engine over the same store and checks its registry.
+    /// - Returns: the engine and warnings (consistency problems) about its registry.
+    /// - Throws: `EngineError` when the script does not load.
+    func loadDomain(_ path: String) throws -> (Engine, [String]) {
+        let fresh = try engine.makeSibling()
+        try fresh.load(script: path, display: path)
+        try fresh.prepareREPL()
+        return (fresh, Self.consistencyProblems(fresh.domain))
+    }
+
+    /// Registry entries that cannot work: replay functions for undeclared event types
+    /// (likely typos) and declared event types that nothing replays.
+    static func consistencyProblems(_ domain: DomainInfo) -> [String] {
+        var problems: [String] = []
+        for agg in domain.aggregates {
+            for name in agg.undeclaredReplays {
+                problems.append("\(agg.name).replay.\(name) replays an event type that is not declared (typo?)")
+            }
+            for event in agg.events where !event.replay && !agg.ignored.contains(event.name) {
+                problems.append("\(agg.name) declares event type \(event.name) but has no replay function for it")
+            }
+        }
+        return problems
+    }
+
+    /// Re-reads the domain script; replaces the engine only when it loads and is consistent.
+    func reload() {
+        guard let path = domainPath else {
+            write("no domain script to reload (start with esrun repl DOMAIN.lua)")
+            return
+        }
+        let old = engine.domain
+        let loaded: Engine
+        let problems: [String]
+        do {
+            (loaded, problems) = try loadDomain(path)
+        } catch {
+            write("reload failed, keeping the previous rules: " + Self.describe(error))
+            return
+        }
+        guard problems.isEmpty else {
+            write("reload refused, keeping the previous rules:")
+            for problem in problems { write("  " + problem) }
+            return
+        }
+        adopt(loaded)
+        let names = loaded.domain.aggregates.map(\.name)
+        write("reloaded \(path): " + (names.isEmpty ? "no aggregates" : names.joined(separator: ", ")))
+        for gone in old.aggregates where loaded.domain.aggregate(named: gone.name) == nil {
+            write("note: \(gone.name) is no longer defined (its stored events stay)")
+        }
+        write("(a new Lua state: globals set at the prompt are gone)")
+    }
+}
