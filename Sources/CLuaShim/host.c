@@ -51,6 +51,22 @@ void esr_set_json_limits(esr_host *h, esr_json_limits limits) { h->json = limits
 void esr_set_callback(esr_host *h, esr_callback cb, void *ctx) { h->cb = cb; h->cb_ctx = ctx; }
 size_t esr_memory_in_use(esr_host *h) { return h->used; }
 
+static int p_collect(lua_State *L) {
+    (void)lua_touserdata(L, 1);
+    lua_gc(L, LUA_GCCOLLECT);
+    return 0;
+}
+
+size_t esr_collect(esr_host *h) {
+    lua_State *L = h->running;
+    if (lua_checkstack(L, 2)) {
+        lua_pushcfunction(L, p_collect);
+        lua_pushnil(L);
+        if (lua_pcall(L, 1, 0, 0) != LUA_OK) lua_pop(L, 1); // only finalizers could fail, and scripts get none
+    }
+    return h->used;
+}
+
 void esr_set_script_dir(esr_host *h, const char *dir) {
     free(h->script_dir);
     h->script_dir = strdup(dir ? dir : ".");

@@ -5,6 +5,9 @@ import LuaES
 
 /// The routes of DESIGN §6.
 extension ESRunServer {
+    static let correlationHeader = HTTPField.Name("X-Correlation-ID")!
+    static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!
+
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
         router.get("health") { _, _ in self.health() }
@@ -85,14 +88,14 @@ extension ESRunServer {
             expected = version
         }
         var meta: [(String, String)] = [("request_id", JSONText.quote(context.id))]
-        if let correlation = request.headers[HTTPField.Name("X-Correlation-ID")!] {
+        if let correlation = request.headers[Self.correlationHeader] {
             meta.append(("correlation_id", JSONText.quote(correlation)))
         }
         let args = body.readableBytes == 0 ? "{}" : String(buffer: body)
         let started = DispatchTime.now().uptimeNanoseconds
         let result = await pool.execute(CommandRequest(
             aggregate: aggregate, key: key, command: command, args: args, meta: JSONText.object(meta),
-            expectedVersion: expected, idempotencyKey: request.headers[HTTPField.Name("Idempotency-Key")!]))
+            expectedVersion: expected, idempotencyKey: request.headers[Self.idempotencyHeader]))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         switch result {
         case .success(let r):

@@ -63,6 +63,26 @@ import Testing
         #expect(engine.cache.count <= 5)
     }
 
+    @Test func theCacheStaysWithinItsMemoryBudget() throws {
+        var options = EngineOptions()
+        options.cacheMemoryBytes = 4 << 20
+        options.returnState = false
+        let engine = try makeEngine("""
+            local Blob = aggregate('Blob', { snapshot_every = 0 })
+            Blob:event('Grown', { n = 'integer' })
+            function Blob.handle.grow(state, cmd) return Blob.Grown{ n = cmd.n } end
+            function Blob.replay.Grown(state, ev) state.data = ('x'):rep(ev.n) end
+            """, options: options)
+        for round in 0..<2 {
+            for key in 0..<300 {
+                _ = try engine.execute(aggregate: "Blob", key: "b\(key)", command: "grow", args: #"{"n":\#(50_000 + round)}"#)
+            }
+        }
+        #expect(engine.cache.count < 300, "some states were evicted")
+        #expect(engine.host.collectGarbage() < 8 << 20, "memory stays near the budget")
+        #expect(try engine.state(aggregate: "Blob", key: "b7").version == 2)
+    }
+
     @Test func mismatchedOrBrokenSnapshotsAreIgnored() throws {
         let store = InMemoryEventStore()
         let engine = try loadExample("counter.lua", store: store)

@@ -128,6 +128,8 @@ void esr_set_script_dir(esr_host *h, const char *dir);
 // Asynchronously stops the running call (Ctrl-C); safe from any thread.
 void esr_interrupt(esr_host *h);
 size_t esr_memory_in_use(esr_host *h);
+// Runs a full garbage collection (protected); returns the memory in use afterwards.
+size_t esr_collect(esr_host *h);
 
 // Loads the trusted prelude (runs unsandboxed, once) which builds the sandbox.
 int esr_load_prelude(esr_host *h, const char *src, size_t len);

@@ -9,6 +9,18 @@ extension Engine {
     /// Hands a state back to the cache.
     func putState(_ stream: StreamID, ref: Int32, version: Int64) {
         for released in cache.put(stream, ref: ref, version: version) { host.unref(released) }
+        puts &+= 1
+        if puts % 256 == 0 { keepCacheWithinMemory() }
+    }
+
+    /// Evicts the oldest states while the Lua state holds more than the memory budget.
+    func keepCacheWithinMemory() {
+        guard host.memoryInUse > options.cacheMemoryBytes else { return }
+        var used = host.collectGarbage()
+        while used > options.cacheMemoryBytes && cache.count > 0 {
+            for ref in cache.evictOldest(fraction: 0.25) { host.unref(ref) }
+            used = host.collectGarbage()
+        }
     }
 
     /// Builds the state of `stream` from the store (up to `upTo` when given). The caller owns the ref.

@@ -16,6 +16,8 @@ public final class Engine {
     var plainMeta: [String: String] = [:]
     /// Reused between hydrations, so a cold load allocates its page buffers once.
     var replayPage = ReplayPage()
+    /// States handed to the cache so far (the memory budget is checked every few hundred).
+    var puts = 0
     /// Receives `ctx.log` lines; stderr through the logger when nil.
     public var logSink: ((String) -> Void)?
 

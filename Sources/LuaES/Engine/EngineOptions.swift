@@ -4,8 +4,11 @@ public struct EngineOptions: Sendable {
     public var limits = ScriptLimits()
     /// Snapshot interval for aggregates that do not set `snapshot_every` (0 disables).
     public var snapshotEvery = 100
-    /// Hydrated states kept in memory.
+    /// Hydrated states kept in memory, at most.
     public var cacheCapacity = 10_000
+    /// Memory the Lua state may hold before cached states are evicted (oldest first),
+    /// checked every few hundred commands after a garbage collection.
+    public var cacheMemoryBytes = 256 << 20
     /// Tries of a command that meets a concurrency conflict (without an expected version).
     public var maxAttempts = 5
     /// Most events one command may emit.

@@ -44,6 +44,14 @@ struct StateCache {
         return released
     }
 
+    /// Removes the least recently used `fraction` of the entries; returns their refs.
+    mutating func evictOldest(fraction: Double) -> [Int32] {
+        let n = max(Int(Double(entries.count) * fraction), 1)
+        let victims = entries.sorted { $0.value.lastUse < $1.value.lastUse }.prefix(n)
+        for (key, _) in victims { entries.removeValue(forKey: key) }
+        return victims.map(\.value.ref)
+    }
+
     /// Empties the cache; returns every ref it held.
     mutating func removeAll() -> [Int32] {
         defer { entries.removeAll() }

@@ -34,6 +34,9 @@ final class LuaHost {
 
     var memoryInUse: Int { esr_memory_in_use(raw) }
 
+    /// Collects garbage now; returns the bytes the state still holds.
+    func collectGarbage() -> Int { esr_collect(raw) }
+
     /// Stops the running call from another thread (Ctrl-C).
     func interrupt() { esr_interrupt(raw) }
 
