@@ -33,7 +33,7 @@ import Testing
         H:event('Done', {})
         H:event('Bad', { v = 'any' })
         function H.handle.spin() while true do end end
-        function H.handle.eat() local t = {} for i = 1, 1e12 do t[i] = ('x'):rep(1000) .. i end end
+        function H.handle.eat() local t = {} for i = 1, 1e12 do t[i] = ('x'):rep(1000000) .. i end end
         function H.handle.escape() return io.open('/etc/passwd') end
         function H.handle.leak() leaked = true return H.Done{} end
         function H.handle.tamper() getmetatable('').upper = function() return 'pwned' end return H.Done{} end
