@@ -81,10 +81,9 @@ import Testing
 
     @Test func emptyRepeatIsInstant() throws {
         let engine = try makeEngine(Self.domain, options: Self.options)
-        let started = Date()
+        // Were the empty piece repeated in a loop, the 300 ms budget would stop it with a limit error.
         let r = try engine.execute(aggregate: "A", key: "k", command: "run", args: #"{"what":"rep_empty"}"#)
         #expect(r.version == 1)
-        #expect(Date().timeIntervalSince(started) < 0.25)
     }
 
     @Test func theExactInstructionBudgetStopsLoopsToo() throws {
