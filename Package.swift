@@ -11,6 +11,8 @@ let package = Package(
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        // Store middleware metrics (counters and timers); no dependencies of its own.
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.13.0"),
         // No default traits: the server needs neither swift-configuration nor full Foundation.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
@@ -39,6 +41,7 @@ let package = Package(
             dependencies: [
                 "CLuaShim", "CSQLite", "CLibEdit",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ]
         ),
         // The HTTP server: its own target so the core builds and tests without NIO.
@@ -60,7 +63,11 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "store-probe", dependencies: ["LuaES"]),
-        .testTarget(name: "LuaESTests", dependencies: ["LuaES", "store-probe"]),
+        .testTarget(name: "LuaESTests", dependencies: [
+            "LuaES", "store-probe",
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+        ]),
         .testTarget(name: "esrunTests", dependencies: ["esrun", "LuaES"]),
     ],
     swiftLanguageModes: [.v6]

@@ -14,6 +14,8 @@ public final class ESRunServer: Sendable {
     let feed = FeedNotifier()
     let logger: Logger
     let scriptState: ScriptState
+    /// Publishes committed events when `--publish` is given; woken after each batch.
+    let publisher: EventPublisher?
 
     /// Opens the store and loads the script in every worker.
     /// - Throws: `EngineError` when the script does not load, `StoreError`, `TokenFileError`.
@@ -25,14 +27,23 @@ public final class ESRunServer: Sendable {
         var engineOptions = configuration.engine
         engineOptions.statistics = statistics
         self.metrics = ServerMetrics(statistics: statistics)
-        let store = try configuration.store.open()
+        let opened = try configuration.store.open()
+        let store: EventStore = configuration.storeMiddleware.isEmpty ? opened
+            : MiddlewareEventStore(base: opened, middleware: configuration.storeMiddleware)
         self.store = store
         let script = configuration.script
         let feed = self.feed
         do {
+            let publisher = try configuration.publish?.makePublisher(
+                store: store, checkpointPath: configuration.publishCheckpoint, database: configuration.store.databasePath,
+                logger: logger)
+            self.publisher = publisher
             pool = try WorkerPool(count: configuration.workers, makeEngine: {
                 try Self.makeEngine(script: script, store: store, options: engineOptions, logger: logger)
-            }, afterBatch: { _ in feed.notify() })
+            }, afterBatch: { _ in
+                feed.notify()
+                publisher?.notify()
+            })
         } catch {
             try? store.close()
             throw error
@@ -69,9 +80,11 @@ public final class ESRunServer: Sendable {
             onServerRunning: { channel in onListening(channel.localAddress?.port ?? 0) },
             logger: logger)
         let watcher = configuration.watch ? Task { await watchScript() } : nil
+        publisher?.start()
         defer {
             watcher?.cancel()
             pool.shutdown()
+            do { try publisher?.stop() } catch { logger.error("publishing the last events failed: \(error)") }
             do { try store.close() } catch { logger.error("closing the store failed: \(error)") }
         }
         try await app.runService()

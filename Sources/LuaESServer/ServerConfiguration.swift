@@ -20,6 +20,12 @@ public struct ServerConfiguration: Sendable {
     /// How long `GET /events?follow=true` waits for new events, at most.
     public var maxWaitSeconds = 30.0
     public var engine = EngineOptions()
+    /// Store middleware around the store, outermost first (logging, metrics, your own).
+    public var storeMiddleware: [any StoreMiddleware] = []
+    /// Where committed events are published (`--publish`), if anywhere.
+    public var publish: PublishTarget?
+    /// The publisher's checkpoint file; the target's default when nil.
+    public var publishCheckpoint: String?
 
     public init(script: String, store: StoreLocation) {
         self.script = script

@@ -44,9 +44,11 @@ extension ESRun {
                     } ?? "(fields not declared)"
                     var extra = e.version > 1 ? "  v\(e.version)" : ""
                     if !e.upcasters.isEmpty { extra += " upcasts from " + e.upcasters.map { "v\($0)" }.joined(separator: ", ") }
+                    if !e.renamedFrom.isEmpty { extra += "  renamed from " + e.renamedFrom.joined(separator: ", ") }
                     if !e.replay { extra += "  (no replay function)" }
                     lines.append("    \(e.name) \(fields)\(extra)")
                 }
+                if a.appendHooks + a.loadHooks > 0 { lines.append("  hooks:       \(a.appendHooks) on_append, \(a.loadHooks) on_load") }
                 if !a.ignored.isEmpty { lines.append("  ignored on replay: \(a.ignored.joined(separator: ", "))") }
                 for warning in a.warnings { lines.append("  warning: \(warning)") }
                 for name in a.undeclaredReplays {

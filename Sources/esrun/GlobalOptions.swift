@@ -30,7 +30,11 @@ struct StoreOptions: ParsableArguments {
     /// Opens the store and an engine with `script` loaded (as a domain) when given.
     func makeEngine(domain script: String?) throws -> Engine {
         LoggingSystem.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning)
-        let store = try location.open()
+        var store = try location.open()
+        if let level = Logger.Level(rawValue: logLevel), level <= .debug {
+            // appends and loads with their streams, versions and durations (README: Store middleware)
+            store = MiddlewareEventStore(base: store, middleware: [LoggingStoreMiddleware(logger: Logger(label: "esrun.store"))])
+        }
         let engine = try Engine(store: store, logger: Logger(label: "esrun"))
         if let script { try engine.load(script: script, display: script) }
         return engine

@@ -10,12 +10,20 @@ extension ESRun {
         var script: String
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var publishing: PublishOptions
 
         func run() throws {
             try reporting {
                 let engine = try store.makeEngine(domain: nil)
                 defer { try? engine.store.close() }
-                try engine.run(script: script, display: script)
+                let publisher = try publishing.startPublisher(store: engine.store, location: store.location)
+                do {
+                    try engine.run(script: script, display: script)
+                } catch {
+                    try? publisher?.stop() // what did commit still goes out
+                    throw error
+                }
+                try publisher?.stop()
             }
         }
     }

@@ -24,6 +24,7 @@ extension ESRun {
         @Option(help: "Log format: text or json.") var logFormat = "text"
 
         @OptionGroup var store: StoreOptions
+        @OptionGroup var publishing: PublishOptions
 
         func validate() throws {
             guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format is text or json") }
@@ -43,6 +44,11 @@ extension ESRun {
             configuration.watch = watch
             configuration.tokenFile = tokenFile
             configuration.maxBodyBytes = maxBody
+            configuration.publish = try publishing.target
+            configuration.publishCheckpoint = publishing.publishCheckpoint
+            if level <= .debug {
+                configuration.storeMiddleware = [LoggingStoreMiddleware(logger: Logger(label: "esrun.store"))]
+            }
             let server: ESRunServer
             do {
                 server = try ESRunServer(configuration: configuration, logger: Logger(label: "esrun"))

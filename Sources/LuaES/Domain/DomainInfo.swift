@@ -25,9 +25,15 @@ public struct AggregateInfo: Sendable, Codable, Equatable {
     /// Replay code that can carry state from one replay to the next (captured tables,
     /// assigned upvalues), one readable line each; `esrun check` prints them.
     public var warnings: [String] = []
+    /// `on_append` hooks that run for its commands (the script's and the aggregate's own).
+    public var appendHooks: Int = 0
+    /// `on_load` hooks that check its loaded events.
+    public var loadHooks: Int = 0
 
     enum CodingKeys: String, CodingKey {
         case name, fingerprint, commands, events, ignored, warnings
+        case appendHooks = "append_hooks"
+        case loadHooks = "load_hooks"
         case snapshotEvery = "snapshot_every"
         case undeclaredReplays = "undeclared_replays"
     }
@@ -44,6 +50,8 @@ extension AggregateInfo {
         undeclaredReplays = try c.decode([String].self, forKey: .undeclaredReplays)
         ignored = try c.decode([String].self, forKey: .ignored)
         warnings = try c.decodeIfPresent([String].self, forKey: .warnings) ?? []
+        appendHooks = try c.decodeIfPresent(Int.self, forKey: .appendHooks) ?? 0
+        loadHooks = try c.decodeIfPresent(Int.self, forKey: .loadHooks) ?? 0
     }
 }
 
@@ -56,4 +64,23 @@ public struct EventTypeInfo: Sendable, Codable, Equatable {
     public var upcasters: [Int]
     /// Whether a replay function is wired for it.
     public var replay: Bool
+    /// Former names of the type: stored events of these types replay as this one (DESIGN §7).
+    public var renamedFrom: [String] = []
+
+    enum CodingKeys: String, CodingKey {
+        case name, fields, version, upcasters, replay
+        case renamedFrom = "renamed_from"
+    }
+}
+
+extension EventTypeInfo {
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        name = try c.decode(String.self, forKey: .name)
+        fields = try c.decodeIfPresent([String: String].self, forKey: .fields)
+        version = try c.decode(Int.self, forKey: .version)
+        upcasters = try c.decode([Int].self, forKey: .upcasters)
+        replay = try c.decode(Bool.self, forKey: .replay)
+        renamedFrom = try c.decodeIfPresent([String].self, forKey: .renamedFrom) ?? []
+    }
 }

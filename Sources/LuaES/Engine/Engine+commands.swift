@@ -65,14 +65,22 @@ extension Engine {
             throw EngineError.conflict(stream, expected: expected, actual: version)
         }
         let every = agg.snapshotEvery < 0 ? options.snapshotEvery : agg.snapshotEvery
+        let members: String
+        do {
+            members = try commandMetaMembers(agg, request)
+        } catch {
+            putState(stream, ref: ref, version: version)
+            throw error
+        }
         let results: [LuaHost.Value]
         do {
             results = try host.invoke(
                 "handle", phase: .handle, label: "handler",
                 args: [.string(agg.name), .ref(ref), .string(request.command), .json(request.args), .string(stream.key),
                        .int(version), request.meta.map { .json($0) } ?? .nilValue,
-                       .int(options.returnState ? 1 : 0), .int(Int64(max(every, 0)))],
-                results: [.events, .ref, .string, .string])
+                       .int(options.returnState ? 1 : 0), .int(Int64(max(every, 0))),
+                       agg.appendHooks > 0 ? .string("{" + members + "}") : .nilValue],
+                results: [.events, .ref, .string, .string, .string])
         } catch let error as EngineError {
             // A fault leaves the state untouched (handlers see a read-only view); anything
             // else may have failed half-way through replay.
@@ -88,9 +96,11 @@ extension Engine {
             logger.warning("state cannot be written as JSON: no snapshot or state in the result",
                            metadata: ["stream": "\(stream)", "error": "\(encodeError)"])
         }
-        let meta = eventMeta(command: request.command, extra: request.meta)
-        let events = host.producedEvents().map {
-            NewEvent(type: $0.type, schema: $0.schema, data: $0.data, meta: meta, commandID: request.idempotencyKey)
+        let produced = host.producedEvents()
+        let hookMeta = hookMembers(results[4], count: produced.count)
+        let events = produced.enumerated().map { i, e in
+            NewEvent(type: e.type, schema: e.schema, data: e.data,
+                     meta: Self.eventMeta(members: hookMeta?[i] ?? members), commandID: request.idempotencyKey)
         }
         return PreparedCommand(aggregate: agg, stream: stream, baseVersion: version, events: events,
                                stateRef: newRef, stateJSON: encoded.isEmpty ? nil : encoded)

@@ -43,6 +43,7 @@ extension Engine {
                 if limit == 0 { break }
                 try store.readReplayPage(&replayPage, of: stream, after: version, upTo: upTo, limit: limit)
                 guard let last = replayPage.lastVersion else { break }
+                try checkLoaded(agg, stream, page: replayPage)
                 try host.replay(aggregate: agg.name, stateRef: &ref, page: replayPage)
                 options.statistics?.addReplayed(replayPage.count)
                 version = last

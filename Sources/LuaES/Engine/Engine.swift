@@ -12,8 +12,9 @@ public final class Engine {
     let host: LuaHost
     var cache: StateCache
     var logger: Logger
-    /// `{"command":"name"}` per command, for commands without caller metadata.
-    var plainMeta: [String: String] = [:]
+    /// The metadata members fixed per aggregate and command (`"command":...,"script_version":...`),
+    /// with the fingerprint they were made for (Engine+meta.swift).
+    var fixedMeta: [String: (fingerprint: String, members: String)] = [:]
     /// Reused between hydrations, so a cold load allocates its page buffers once.
     var replayPage = ReplayPage()
     /// States handed to the cache so far (the memory budget is checked every few hundred).
@@ -82,25 +83,15 @@ public final class Engine {
 
     /// The stored events of one aggregate instance.
     public func history(aggregate name: String, key: String) throws -> [RecordedEvent] {
-        _ = try aggregate(name)
-        return try store.events(of: StreamID(aggregate: name, key: key), after: 0, upTo: nil, limit: nil)
+        let agg = try aggregate(name)
+        let stream = StreamID(aggregate: name, key: key)
+        let events = try store.events(of: stream, after: 0, upTo: nil, limit: nil)
+        try checkLoaded(agg, stream, events: events)
+        return events
     }
 
     /// Drops every cached state (after a reload, or to measure cold reads).
     public func dropCache() {
         for ref in cache.removeAll() { host.unref(ref) }
-    }
-
-    /// Metadata stored with each event of a command: its name, plus the caller's.
-    func eventMeta(command: String, extra: String?) -> String {
-        if extra == nil, let cached = plainMeta[command] { return cached }
-        var members = "\"command\":" + JSONText.quote(command)
-        if let extra {
-            let inner = extra.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast()
-            if !inner.trimmingCharacters(in: .whitespaces).isEmpty { members += "," + inner }
-        }
-        let meta = "{" + members + "}"
-        if extra == nil { plainMeta[command] = meta }
-        return meta
     }
 }

@@ -4,6 +4,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case conflict(stream: StreamID, expected: Int64, actual: Int64)
         case invalid(String)
         case io(String)
+        case refused(String)
         case closed
     }
 
@@ -19,6 +20,15 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// The storage failed (disk, database engine, network).
     public static func io(_ message: String) -> StoreError { StoreError(kind: .io(message)) }
+
+    /// A store middleware refused the append (nothing was stored).
+    public static func refused(_ message: String) -> StoreError { StoreError(kind: .refused(message)) }
+
+    /// True when a store middleware refused the append.
+    public var isRefusal: Bool {
+        if case .refused = kind { return true }
+        return false
+    }
 
     public static let closed = StoreError(kind: .closed)
 
@@ -36,6 +46,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
             return "conflict on \(s): expected version \(e), stream is at \(a)"
         case .invalid(let m): return m
         case .io(let m): return m
+        case .refused(let m): return "refused: " + m
         case .closed: return "the store is closed"
         }
     }

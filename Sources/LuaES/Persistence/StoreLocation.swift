@@ -3,6 +3,12 @@ public enum StoreLocation: Sendable {
     case sqlite(path: String, durability: SQLiteEventStore.Durability)
     case memory
 
+    /// The SQLite file, when the store has one.
+    public var databasePath: String? {
+        if case .sqlite(let path, _) = self { return path }
+        return nil
+    }
+
     /// Opens (creating when needed) the store.
     /// - Throws: `StoreError` when the file cannot be opened or is not an esrun database.
     public func open() throws -> EventStore {

@@ -111,7 +111,24 @@ function Aggregate.event(agg, name, fields, opts)
     end
     upcast[from] = fn
   end
-  d.events[name] = { name = name, fields = fields ~= nil and spec or nil, version = version, upcast = upcast }
+  local renamed = opts.renamed_from or {}
+  if type(renamed) == "string" then renamed = { renamed } end
+  if type(renamed) ~= "table" then raise("invalid", "bad_rename", name .. ".renamed_from must list former type names", 2) end
+  for _, old in ipairs(renamed) do
+    check_name("former event type", old, "^[A-Z][A-Za-z0-9_]*$", "must start with an uppercase letter and hold letters, digits or _")
+    if old == name or d.events[old] or d.renamed[old] then
+      raise("invalid", "duplicate_event", d.name .. " already has an event type or former name " .. old, 2)
+    end
+  end
+  for k in pairs(opts) do
+    if k ~= "version" and k ~= "upcast" and k ~= "renamed_from" then
+      raise("invalid", "bad_option", "unknown event option '" .. tostring(k) .. "' (version, upcast, renamed_from)", 2)
+    end
+  end
+  if d.renamed[name] then raise("invalid", "duplicate_event", d.name .. " lists " .. name .. " as a former name of " .. d.renamed[name], 2) end
+  for _, old in ipairs(renamed) do d.renamed[old] = name end
+  d.events[name] = { name = name, fields = fields ~= nil and spec or nil, version = version, upcast = upcast,
+    renamed_from = { tunpack(renamed) } }
   d.event_order[#d.event_order + 1] = name
   d.sealed = nil
   return agg
@@ -203,7 +220,7 @@ function base.aggregate(name, opts)
   end
   local ignore = {}
   for _, t in ipairs(opts.ignore or {}) do ignore[t] = true end
-  local d = { name = name, handle = {}, replay = {}, events = {}, event_order = {}, ignore = ignore,
+  local d = { name = name, handle = {}, replay = {}, events = {}, event_order = {}, ignore = ignore, renamed = {},
     snapshot_every = every or SNAPSHOT_DEFAULT, initial = initial }
   local agg = setmetatable({ handle = d.handle, replay = d.replay, name = name, __def = d }, AGG_MT)
   d.agg = agg

@@ -38,6 +38,11 @@ local function seal(d)
       end
     end
     s.replayers[name] = fn
+    -- stored events of a former name replay through this type's upcast chain
+    for _, old in ipairs(ev.renamed_from) do
+      s.replayers[old] = fn
+      s.replay_labels[old] = s.replay_labels[name] .. " (stored as " .. old .. ")"
+    end
   end
   d.sealed = s
   return s
@@ -68,7 +73,8 @@ function engine.describe()
       for from in pairs(ev.upcast) do upcasters[#upcasters + 1] = from end
       tsort(upcasters)
       events[#events + 1] = { name = en, fields = ev.fields and fields or nil, version = ev.version,
-        upcasters = setmetatable(upcasters, P.array_mt), replay = d.replay[en] ~= nil }
+        upcasters = setmetatable(upcasters, P.array_mt), replay = d.replay[en] ~= nil,
+        renamed_from = setmetatable({ tunpack(ev.renamed_from) }, P.array_mt) }
       fp[#fp + 1] = "replay " .. en
       fp[#fp + 1] = d.replay[en] or false
       fp[#fp + 1] = "version"
@@ -77,6 +83,7 @@ function engine.describe()
         fp[#fp + 1] = "upcast " .. from
         fp[#fp + 1] = ev.upcast[from]
       end
+      for _, old in ipairs(ev.renamed_from) do fp[#fp + 1] = "renamed from " .. old end
     end
     local stray = {}
     for en in pairs(d.replay) do if not d.events[en] then stray[#stray + 1] = en end end
@@ -86,12 +93,15 @@ function engine.describe()
     tsort(ignored)
     out[#out + 1] = { name = name, snapshot_every = d.snapshot_every, fingerprint = P.fingerprint(fp),
       commands = setmetatable(commands, P.array_mt), events = setmetatable(events, P.array_mt),
-      undeclared_replays = setmetatable(stray, P.array_mt), ignored = setmetatable(ignored, P.array_mt) }
+      undeclared_replays = setmetatable(stray, P.array_mt), ignored = setmetatable(ignored, P.array_mt),
+      append_hooks = hooks.count(d, "on_append"), load_hooks = hooks.count(d, "on_load") }
   end
   return setmetatable(out, P.array_mt)
 end
 
 function engine.identity(x) return x end
+
+function engine.on_load(name, key, events) hooks.run_load(def(name), key, events) end
 
 function engine.initial(name)
   local d = def(name)
@@ -144,7 +154,7 @@ function engine.set_max_events(n) MAX_EVENTS = n end
 
 -- Runs a command: decide (handler), validate, then replay the new events onto the
 -- state through their JSON form, exactly as a later rehydration will see them.
-function engine.handle(name, state, command, args, key, version, meta, want_state, snapshot_every)
+function engine.handle(name, state, command, args, key, version, meta, want_state, snapshot_every, meta_base)
   local d = def(name)
   local s = seal(d)
   if type(args) ~= "table" then raise("invalid", "bad_args", "command arguments must be a JSON object", 1) end
@@ -191,6 +201,8 @@ function engine.handle(name, state, command, args, key, version, meta, want_stat
     end
     events[i] = { type = e.type, schema = e.schema, json = text }
   end
+  -- on_append hooks: metadata per event, or a refusal (before replay: the state is untouched)
+  local hook_meta = meta_base and hooks.run_append(d, command, ctx, events, meta_base) or ""
   local replayers = s.replayers
   for i = 1, n do
     local e = events[i]
@@ -203,11 +215,11 @@ function engine.handle(name, state, command, args, key, version, meta, want_stat
     end
   end
   local snapshot_due = snapshot_every > 0 and (version + n) // snapshot_every > version // snapshot_every
-  if want_state == 0 and not snapshot_due then return events, state, nil, nil end
+  if want_state == 0 and not snapshot_due then return events, state, nil, nil, hook_meta end
   -- a state JSON cannot hold (sparse keys, say) fails neither the command nor the snapshot quietly
   local ok, text = pcall(json_encode, state)
-  if ok then return events, state, text, nil end
-  return events, state, nil, tostring(text)
+  if ok then return events, state, text, nil, hook_meta end
+  return events, state, nil, tostring(text), hook_meta
 end
 
 -- Driving API (host phase): calls into the Swift engine.

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Event metadata: what the engine stores in every event's `meta` (DESIGN §4).
+///
+/// ```json
+/// {"event_id":"…uuid…","command":"deposit","command_id":"…","correlation_id":"…","causation_id":"…",
+///  "script_version":"<aggregate fingerprint>", …caller's members…, …on_append hooks' members…}
+/// ```
+/// - `event_id`: a fresh UUID per event (for de-duplication by consumers of the feed).
+/// - `command_id`: the command's idempotency key when given, else a fresh UUID per command.
+/// - `correlation_id`: the caller's `correlation_id`, else its `request_id`, else `command_id`.
+/// - `causation_id`: the caller's `causation_id`, else `command_id`.
+/// - `script_version`: the aggregate's fingerprint (its replay code and upcasters).
+/// The recorded time is the event's `recorded_at`. Callers cannot set `event_id`, `command`,
+/// `command_id` or `script_version`.
+extension Engine {
+    static let engineMetaKeys: Set<String> = ["event_id", "command", "command_id", "script_version"]
+
+    /// The members shared by every event of one command (all but `event_id`), as JSON object members.
+    /// - Throws: `EngineError.invalid` when the caller's metadata is not a JSON object or sets an engine key.
+    func commandMetaMembers(_ agg: AggregateInfo, _ request: CommandRequest) throws -> String {
+        let cacheKey = agg.name + "\u{0}" + request.command
+        var members: String
+        if let fixed = fixedMeta[cacheKey], fixed.fingerprint == agg.fingerprint {
+            members = fixed.members
+        } else {
+            members = "\"command\":" + JSONText.quote(request.command) + ",\"script_version\":" + JSONText.quote(agg.fingerprint)
+            fixedMeta[cacheKey] = (agg.fingerprint, members)
+        }
+        let commandID = JSONText.quote(request.idempotencyKey ?? Self.newID())
+        members += ",\"command_id\":" + commandID
+        guard let extra = request.meta else {
+            return members + ",\"correlation_id\":" + commandID + ",\"causation_id\":" + commandID
+        }
+        let object = try? JSONSerialization.jsonObject(with: Data(extra.utf8)) as? [String: Any]
+        guard let object else {
+            throw EngineError.invalid("bad_meta", "command metadata must be a JSON object")
+        }
+        if let reserved = Self.engineMetaKeys.first(where: { object[$0] != nil }) {
+            throw EngineError.invalid("reserved_meta", "metadata '\(reserved)' is set by the engine, not by the caller")
+        }
+        if object["correlation_id"] == nil {
+            let requestID = (object["request_id"] as? String).map(JSONText.quote) ?? commandID
+            members += ",\"correlation_id\":" + requestID
+        }
+        if object["causation_id"] == nil { members += ",\"causation_id\":" + commandID }
+        let inner = extra.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast()
+        if !inner.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { members += "," + inner }
+        return members
+    }
+
+    /// One event's metadata: a fresh `event_id` and the command's members.
+    static func eventMeta(members: String) -> String {
+        "{\"event_id\":\"" + newID() + "\"," + members + "}"
+    }
+
+    /// A lowercase UUID.
+    static func newID() -> String { UUID().uuidString.lowercased() }
+}
