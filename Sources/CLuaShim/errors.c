@@ -185,8 +185,10 @@ void esr_record_error(esr_host *h, int status) {
     int abort = atomic_load(&h->abort);
     if (status == LUA_ERRMEM || status == LUA_ERRERR) {
         if (abort == ESR_ABORT_MEMORY || status == LUA_ERRMEM) {
-            char msg[300];
-            snprintf(msg, sizeof msg, "%s: memory limit of %zu KiB exceeded", esr_label(h),
+            // The stack is unwound already: the running function's definition is the best "where".
+            char msg[460];
+            snprintf(msg, sizeof msg, "%s%s%s%s: memory limit of %zu KiB exceeded", esr_label(h),
+                     *h->fallback_where ? " (" : "", h->fallback_where, *h->fallback_where ? ")" : "",
                      h->limits[h->phase].memory_bytes / 1024);
             esr_set_error(h, "limit", "memory", msg, "");
         } else if (abort != ESR_ABORT_NONE) {
