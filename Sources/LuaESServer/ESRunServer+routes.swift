@@ -87,15 +87,13 @@ extension ESRunServer {
             }
             expected = version
         }
-        var meta: [(String, String)] = [("request_id", JSONText.quote(context.id))]
-        if let correlation = request.headers[Self.correlationHeader] {
-            meta.append(("correlation_id", JSONText.quote(correlation)))
-        }
+        // The correlation id travels as a field, so the engine need not parse metadata per command.
+        let meta = request.headers[Self.correlationHeader].map { JSONText.object([("correlation_id", JSONText.quote($0))]) }
         let args = body.readableBytes == 0 ? "{}" : String(buffer: body)
         let started = DispatchTime.now().uptimeNanoseconds
         let result = await pool.execute(CommandRequest(
-            aggregate: aggregate, key: key, command: command, args: args, meta: JSONText.object(meta),
-            expectedVersion: expected, idempotencyKey: request.headers[Self.idempotencyHeader]))
+            aggregate: aggregate, key: key, command: command, args: args, meta: meta,
+            expectedVersion: expected, idempotencyKey: request.headers[Self.idempotencyHeader], requestID: context.id))
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         switch result {
         case .success(let r):

@@ -12,9 +12,12 @@ public struct CommandRequest: Sendable {
     /// When given, a command already committed with this key is not run again: its first
     /// result is returned (the key is stored with the events, so this survives restarts).
     public var idempotencyKey: String?
+    /// Stored as the events' `correlation_id` (and `request_id`), without parsing `meta`:
+    /// servers set it from the request.
+    public var requestID: String?
 
     public init(aggregate: String, key: String, command: String, args: String = "{}", meta: String? = nil,
-                expectedVersion: Int64? = nil, idempotencyKey: String? = nil) {
+                expectedVersion: Int64? = nil, idempotencyKey: String? = nil, requestID: String? = nil) {
         self.aggregate = aggregate
         self.key = key
         self.command = command
@@ -22,5 +25,6 @@ public struct CommandRequest: Sendable {
         self.meta = meta
         self.expectedVersion = expectedVersion
         self.idempotencyKey = idempotencyKey
+        self.requestID = requestID
     }
 }

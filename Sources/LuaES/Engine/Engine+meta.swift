@@ -30,6 +30,10 @@ extension Engine {
         let commandID = JSONText.quote(request.idempotencyKey ?? Self.newID())
         members += ",\"command_id\":" + commandID
         guard let extra = request.meta else {
+            if let requestID = request.requestID.map(JSONText.quote) {
+                return members + ",\"correlation_id\":" + requestID + ",\"causation_id\":" + commandID
+                    + ",\"request_id\":" + requestID
+            }
             return members + ",\"correlation_id\":" + commandID + ",\"causation_id\":" + commandID
         }
         let object = try? JSONSerialization.jsonObject(with: Data(extra.utf8)) as? [String: Any]
@@ -40,8 +44,11 @@ extension Engine {
             throw EngineError.invalid("reserved_meta", "metadata '\(reserved)' is set by the engine, not by the caller")
         }
         if object["correlation_id"] == nil {
-            let requestID = (object["request_id"] as? String).map(JSONText.quote) ?? commandID
+            let requestID = (object["request_id"] as? String ?? request.requestID).map(JSONText.quote) ?? commandID
             members += ",\"correlation_id\":" + requestID
+        }
+        if object["request_id"] == nil, let requestID = request.requestID {
+            members += ",\"request_id\":" + JSONText.quote(requestID)
         }
         if object["causation_id"] == nil { members += ",\"causation_id\":" + commandID }
         let inner = extra.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast()
@@ -54,6 +61,25 @@ extension Engine {
         "{\"event_id\":\"" + newID() + "\"," + members + "}"
     }
 
-    /// A lowercase UUID.
-    static func newID() -> String { UUID().uuidString.lowercased() }
+    /// A random (version 4) UUID in lowercase, formatted by hand: this runs for every event.
+    static func newID() -> String {
+        var generator = SystemRandomNumberGenerator()
+        var high = generator.next() as UInt64, low = generator.next() as UInt64
+        high = (high & ~0xF000) | 0x4000                       // version 4
+        low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000 // variant 10
+        let digits: [UInt8] = Array("0123456789abcdef".utf8)
+        return String(unsafeUninitializedCapacity: 36) { buffer in
+            var i = 0
+            func put(_ value: UInt64, _ nibbles: Int) {
+                for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
+                    buffer[i] = digits[Int((value >> UInt64(shift)) & 0xF)]
+                    i += 1
+                }
+            }
+            func dash() { buffer[i] = UInt8(ascii: "-"); i += 1 }
+            put(high >> 32, 8); dash(); put((high >> 16) & 0xFFFF, 4); dash(); put(high & 0xFFFF, 4); dash()
+            put(low >> 48, 4); dash(); put(low & 0xFFFF_FFFF_FFFF, 12)
+            return 36
+        }
+    }
 }
