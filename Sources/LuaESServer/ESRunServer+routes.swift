@@ -205,7 +205,7 @@ extension ESRunServer {
             ("status", JSONText.quote(s.error == nil ? "ok" : "degraded")),
             ("version", JSONText.quote(LuaES.version)),
             ("script", JSONText.quote(configuration.script)),
-            ("loaded_at", JSONText.quote(ISO8601DateFormatter().string(from: s.loadedAt))),
+            ("loaded_at", JSONText.quote(s.loadedAt)),
             ("reloads", String(s.reloads)), ("reload_error", error),
             ("aggregates", describe(s.domain)), ("store", JSONText.quote(store)), ("workers", String(pool.count)),
         ]))

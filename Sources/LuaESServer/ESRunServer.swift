@@ -145,7 +145,8 @@ final class ScriptState: @unchecked Sendable {
     private var domainValue: DomainInfo
     private var lastError: EngineError?
     private var reloadCount = 0
-    private var loadedAt = Date()
+    /// When the running script was loaded, ISO 8601: formatted once, not per `/health` request.
+    private var loadedAt = ISO8601DateFormatter().string(from: Date())
     let options: EngineOptions
 
     init(domain: DomainInfo, options: EngineOptions) {
@@ -160,13 +161,13 @@ final class ScriptState: @unchecked Sendable {
             domainValue = domain
             lastError = nil
             reloadCount += 1
-            loadedAt = Date()
+            loadedAt = ISO8601DateFormatter().string(from: Date())
         }
     }
 
     func failed(_ error: EngineError) { lock.withLock { lastError = error } }
 
-    var snapshot: (domain: DomainInfo, error: EngineError?, reloads: Int, loadedAt: Date) {
+    var snapshot: (domain: DomainInfo, error: EngineError?, reloads: Int, loadedAt: String) {
         lock.withLock { (domainValue, lastError, reloadCount, loadedAt) }
     }
 }
