@@ -94,8 +94,8 @@ public final class Engine {
         if extra == nil, let cached = plainMeta[command] { return cached }
         var members = "\"command\":" + JSONText.quote(command)
         if let extra {
-            let inner = extra.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast()
-            if !inner.trimmingCharacters(in: .whitespaces).isEmpty { members += "," + inner }
+            let inner = JSONText.trimmed(extra[...]).dropFirst().dropLast()
+            if !JSONText.trimmed(inner).isEmpty { members += "," + inner }
         }
         let meta = "{" + members + "}"
         if extra == nil { plainMeta[command] = meta }
