@@ -58,7 +58,7 @@ extension ESRunServer {
 
     private func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
         guard let raw = context.parameters.get(name) else { throw HTTPFailure(.badRequest, code: "bad_path", "missing \(name)") }
-        return raw.removingPercentEncoding ?? raw
+        return raw.utf8.contains(0x25) ? raw.removingPercentEncoding ?? raw : raw // "%": decode only when encoded
     }
 
     private func command(_ request: Request, _ context: BasicRequestContext) async throws -> Response {

@@ -51,8 +51,8 @@ extension Engine {
             members += ",\"request_id\":" + JSONText.quote(requestID)
         }
         if object["causation_id"] == nil { members += ",\"causation_id\":" + commandID }
-        let inner = extra.trimmingCharacters(in: .whitespacesAndNewlines).dropFirst().dropLast()
-        if !inner.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty { members += "," + inner }
+        let inner = JSONText.trimmed(extra[...]).dropFirst().dropLast()
+        if !JSONText.trimmed(inner).isEmpty { members += "," + inner }
         return members
     }
 

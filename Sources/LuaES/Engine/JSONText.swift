@@ -3,8 +3,8 @@
 public enum JSONText {
     /// `s` as a JSON string literal.
     public static func quote(_ s: String) -> String {
-        // Most keys, types and names need no escaping: one scan of the bytes, one concatenation.
-        if s.utf8.allSatisfy({ $0 >= 0x20 && $0 != 0x22 && $0 != 0x5C && $0 != 0x7F }) { return "\"" + s + "\"" }
+        // Most strings (names, keys, ids) need no escape: one scan of the bytes, one concatenation.
+        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) { return "\"" + s + "\"" }
         var out = "\""
         out.reserveCapacity(s.utf8.count + 2)
         for scalar in s.unicodeScalars {
@@ -29,6 +29,18 @@ public enum JSONText {
     }
 
     public static func array(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
+
+    /// `text` without the whitespace JSON allows around a value (space, tab, CR, LF);
+    /// byte-wise, without Foundation's Unicode-aware trimming.
+    static func trimmed(_ text: Substring) -> Substring {
+        let utf8 = text.utf8
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+        var start = utf8.startIndex
+        var end = utf8.endIndex
+        while start < end, isSpace(utf8[start]) { start = utf8.index(after: start) }
+        while end > start, isSpace(utf8[utf8.index(before: end)]) { end = utf8.index(before: end) }
+        return text[start..<end]
+    }
 }
 
 extension RecordedEvent {
