@@ -125,13 +125,7 @@ int esr_msgh(lua_State *L) {
              : abort == ESR_ABORT_INTERRUPT ? "interrupted" : "time";
     }
     int top = lua_gettop(L);
-    lua_createtable(L, 0, 5);
-    lua_pushstring(L, kind);
-    lua_setfield(L, -2, "kind");
-    lua_pushstring(L, code);
-    lua_setfield(L, -2, "code");
-    lua_pushstring(L, message);
-    lua_setfield(L, -2, "message");
+    esr_push_error(L, kind, code, message);
     if (where) {
         lua_pushstring(L, where);
         lua_setfield(L, -2, "where");

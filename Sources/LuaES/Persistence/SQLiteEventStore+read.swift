@@ -77,23 +77,7 @@ extension SQLiteEventStore {
             try reader.withStatement(Self.feedSQL) { statement in
                 try statement.bind(position, at: 1)
                 try statement.bind(limit, at: 2)
-                var events: [RecordedEvent] = []
-                events.reserveCapacity(min(limit, 4096))
-                var aggregate = "", key = "", type = ""
-                var stream = StreamID(aggregate: "", key: "")
-                while try statement.step() {
-                    let rowAggregate = statement.string(at: 1, reusing: &aggregate)
-                    let rowKey = statement.string(at: 2, reusing: &key)
-                    if rowAggregate != stream.aggregate || rowKey != stream.key {
-                        stream = StreamID(aggregate: rowAggregate, key: rowKey)
-                    }
-                    events.append(RecordedEvent(
-                        position: statement.int64(at: 0), stream: stream, version: statement.int64(at: 3),
-                        type: statement.string(at: 4, reusing: &type), schema: Int(statement.int64(at: 5)),
-                        data: statement.string(at: 6), meta: statement.string(at: 7),
-                        recordedAt: statement.int64(at: 8)))
-                }
-                return events
+                return try Self.rowsWithStreams(statement, capacity: min(limit, 4096))
             }
         }
     }
@@ -103,16 +87,7 @@ extension SQLiteEventStore {
         try withReader { reader in
             try reader.withStatement(Self.commandEventsSQL) { statement in
                 try statement.bind(commandID, at: 1)
-                var events: [RecordedEvent] = []
-                while try statement.step() {
-                    events.append(RecordedEvent(
-                        position: statement.int64(at: 0),
-                        stream: StreamID(aggregate: statement.string(at: 1), key: statement.string(at: 2)),
-                        version: statement.int64(at: 3), type: statement.string(at: 4),
-                        schema: Int(statement.int64(at: 5)), data: statement.string(at: 6),
-                        meta: statement.string(at: 7), recordedAt: statement.int64(at: 8)))
-                }
-                return events
+                return try Self.rowsWithStreams(statement, capacity: 4)
             }
         }
     }
@@ -146,5 +121,27 @@ extension SQLiteEventStore {
                 return streams
             }
         }
+    }
+
+    /// Events from rows of (position, aggregate, key, version, type, schema, data, meta,
+    /// recorded_at), reusing the stream and type strings while rows repeat them.
+    static func rowsWithStreams(_ statement: SQLiteStatement, capacity: Int) throws -> [RecordedEvent] {
+        var events: [RecordedEvent] = []
+        events.reserveCapacity(capacity)
+        var aggregate = "", key = "", type = ""
+        var stream = StreamID(aggregate: "", key: "")
+        while try statement.step() {
+            let rowAggregate = statement.string(at: 1, reusing: &aggregate)
+            let rowKey = statement.string(at: 2, reusing: &key)
+            if rowAggregate != stream.aggregate || rowKey != stream.key {
+                stream = StreamID(aggregate: rowAggregate, key: rowKey)
+            }
+            events.append(RecordedEvent(
+                position: statement.int64(at: 0), stream: stream, version: statement.int64(at: 3),
+                type: statement.string(at: 4, reusing: &type), schema: Int(statement.int64(at: 5)),
+                data: statement.string(at: 6), meta: statement.string(at: 7),
+                recordedAt: statement.int64(at: 8)))
+        }
+        return events
     }
 }
