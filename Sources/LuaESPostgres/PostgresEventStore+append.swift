@@ -133,8 +133,9 @@ extension PostgresEventStore {
             INSERT INTO \(unescaped: events) (aggregate, "key", version, type, schema, data, meta, recorded_at, command_id)
             SELECT \(stream.aggregate), \(stream.key), \(batch.expectedVersion) + u.n, u.type, u.schema, u.data, u.meta,
                    \(now), CASE WHEN u.has_command THEN u.command_id END
-            FROM unnest(\(new.map(\.type))::text[], \(new.map { Int64($0.schema) })::int8[], \(new.map(\.data))::text[],
-                        \(new.map(\.meta))::text[], \(new.map { $0.commandID ?? "" })::text[],
+            FROM unnest(\(new.map(\.type))::text[], \(new.map { Int64($0.schema) })::int8[],
+                        \(new.map { ByteBuffer(string: $0.data) })::bytea[], \(new.map { ByteBuffer(string: $0.meta) })::bytea[],
+                        \(new.map { $0.commandID ?? "" })::text[],
                         \(new.map { $0.commandID != nil })::bool[])
                  WITH ORDINALITY AS u(type, schema, data, meta, command_id, has_command, n)
             WHERE (SELECT coalesce(max(version), 0) FROM \(unescaped: events)

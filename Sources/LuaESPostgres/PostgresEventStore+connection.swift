@@ -12,20 +12,27 @@ extension PostgresEventStore {
         case beforeBegin
     }
 
-    /// Runs `operation` in a detached task and blocks the calling thread until it finishes:
-    /// the bridge from the synchronous `EventStore` to postgres-nio.
+    /// Runs `operation` in a detached task whose jobs run on the event loops
+    /// (`EventLoopTaskExecutor`), and blocks the calling thread until it finishes: the
+    /// bridge from the synchronous `EventStore` to postgres-nio.
     ///
-    /// Must not run on a SwiftNIO event-loop thread: the operation's I/O needs that thread,
-    /// so waiting there would never end. That is checked (a precondition). On a thread of
-    /// Swift concurrency's cooperative pool it works but holds the thread while it waits.
+    /// Must not run on a SwiftNIO event-loop thread: the operation needs those threads, so
+    /// waiting there could never end. That is checked (a precondition). Any other thread
+    /// works, a thread of Swift concurrency's cooperative pool included (it is held while
+    /// it waits, but the operation does not need it).
     static func blocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
         precondition(MultiThreadedEventLoopGroup.currentEventLoop == nil,
                      "PostgresEventStore is synchronous: call it from a worker thread, not an event loop")
         let outcome = Outcome<T>()
         let done = DispatchSemaphore(value: 0)
-        Task.detached {
+        let body: @Sendable () async -> Void = {
             do { outcome.result = .success(try await operation()) } catch { outcome.result = .failure(error) }
             done.signal()
+        }
+        if #available(macOS 15.0, *) {
+            Task.detached(executorPreference: EventLoopTaskExecutor.shared, operation: body)
+        } else {
+            Task.detached(operation: body)
         }
         done.wait()
         return try outcome.result!.get()

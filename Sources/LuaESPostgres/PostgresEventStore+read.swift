@@ -21,9 +21,10 @@ extension PostgresEventStore {
             var result: [RecordedEvent] = []
             let rows = try await connection.query(query, logger: logger)
             for try await (position, version, type, schema, data, meta, recordedAt)
-                in rows.decode((Int64, Int64, String, Int, String, String, Int64).self) {
+                in rows.decode((Int64, Int64, String, Int, ByteBuffer, ByteBuffer, Int64).self) {
                 result.append(RecordedEvent(position: position, stream: stream, version: version, type: type,
-                                            schema: schema, data: data, meta: meta, recordedAt: recordedAt))
+                                            schema: schema, data: String(buffer: data), meta: String(buffer: meta),
+                                            recordedAt: recordedAt))
             }
             return result
         }
@@ -49,14 +50,14 @@ extension PostgresEventStore {
                 var heldBack = false
                 let rows = try await connection.query(query, logger: logger)
                 for try await (position, aggregate, key, version, type, schema, data, meta, recordedAt, isSettled)
-                    in rows.decode((Int64, String, String, Int64, String, Int, String, String, Int64, Bool).self) {
+                    in rows.decode((Int64, String, String, Int64, String, Int, ByteBuffer, ByteBuffer, Int64, Bool).self) {
                     // The settled rows come first (xid order is position order); stop at the first other.
                     if heldBack || !isSettled {
                         heldBack = true
                         continue
                     }
                     settled.append(RecordedEvent(position: position, stream: StreamID(aggregate: aggregate, key: key),
-                                                 version: version, type: type, schema: schema, data: data, meta: meta,
+                                                 version: version, type: type, schema: schema, data: String(buffer: data), meta: String(buffer: meta),
                                                  recordedAt: recordedAt))
                 }
                 if !heldBack || ContinuousClock.now >= deadline { return settled }
@@ -77,9 +78,9 @@ extension PostgresEventStore {
             var result: [RecordedEvent] = []
             let rows = try await connection.query(query, logger: logger)
             for try await (position, aggregate, key, version, type, schema, data, meta, recordedAt)
-                in rows.decode((Int64, String, String, Int64, String, Int, String, String, Int64).self) {
+                in rows.decode((Int64, String, String, Int64, String, Int, ByteBuffer, ByteBuffer, Int64).self) {
                 result.append(RecordedEvent(position: position, stream: StreamID(aggregate: aggregate, key: key),
-                                            version: version, type: type, schema: schema, data: data, meta: meta,
+                                            version: version, type: type, schema: schema, data: String(buffer: data), meta: String(buffer: meta),
                                             recordedAt: recordedAt))
             }
             return result
@@ -111,11 +112,14 @@ extension PostgresEventStore {
         let (events, logger) = (self.events, self.logger)
         let query: PostgresQuery = if let aggregate {
             """
-            SELECT DISTINCT aggregate, "key" FROM \(unescaped: events) WHERE aggregate = \(aggregate)
-            ORDER BY "key" COLLATE "C"
+            SELECT aggregate, "key" FROM \(unescaped: events) WHERE aggregate = \(aggregate)
+            GROUP BY aggregate, "key" ORDER BY "key" COLLATE "C"
             """
         } else {
-            #"SELECT DISTINCT aggregate, "key" FROM \#(unescaped: events) ORDER BY aggregate COLLATE "C", "key" COLLATE "C""#
+            """
+            SELECT aggregate, "key" FROM \(unescaped: events)
+            GROUP BY aggregate, "key" ORDER BY aggregate COLLATE "C", "key" COLLATE "C"
+            """
         }
         return try withConnection("listing streams", retry: .always) { connection, _ in
             var result: [StreamID] = []

@@ -11,7 +11,10 @@ extension PostgresEventStore {
         [
             // 0 -> 1. `position` comes from an identity sequence; `xid` is the top-level
             // transaction id of the append (`pg_current_xact_id()`), which the feed's
-            // fence compares with the reader's snapshot (see `+append`).
+            // fence compares with the reader's snapshot (see `+append`). data, meta and
+            // state are UTF-8 bytes (bytea), not text: text cannot hold a NUL character and
+            // the store gives back exactly what it was given (`convert_from(data, 'UTF8')`
+            // reads them in psql).
             [
                 """
                 CREATE TABLE \(events) (
@@ -21,8 +24,8 @@ extension PostgresEventStore {
                     version     bigint  NOT NULL,
                     type        text    NOT NULL,
                     schema      integer NOT NULL,
-                    data        text    NOT NULL,
-                    meta        text    NOT NULL,
+                    data        bytea   NOT NULL,
+                    meta        bytea   NOT NULL,
                     recorded_at bigint  NOT NULL,
                     command_id  text,
                     xid         xid8    NOT NULL DEFAULT pg_current_xact_id(),
@@ -35,7 +38,7 @@ extension PostgresEventStore {
                     aggregate   text   NOT NULL,
                     "key"       text   NOT NULL,
                     version     bigint NOT NULL,
-                    state       text   NOT NULL,
+                    state       bytea  NOT NULL,
                     fingerprint text   NOT NULL,
                     PRIMARY KEY (aggregate, "key")
                 )

@@ -11,8 +11,8 @@ extension PostgresEventStore {
             """
         return try withConnection("reading the snapshot of \(stream)", retry: .always) { connection, _ in
             for try await (version, state, fingerprint) in try await connection.query(query, logger: logger)
-                .decode((Int64, String, String).self) {
-                return Snapshot(stream: stream, version: version, state: state, fingerprint: fingerprint)
+                .decode((Int64, ByteBuffer, String).self) {
+                return Snapshot(stream: stream, version: version, state: String(buffer: state), fingerprint: fingerprint)
             }
             return nil
         }
@@ -25,7 +25,7 @@ extension PostgresEventStore {
         let (snapshots, logger) = (self.snapshots, self.logger)
         let query: PostgresQuery = """
             INSERT INTO \(unescaped: snapshots) (aggregate, "key", version, state, fingerprint)
-            VALUES (\(snapshot.stream.aggregate), \(snapshot.stream.key), \(snapshot.version), \(snapshot.state),
+            VALUES (\(snapshot.stream.aggregate), \(snapshot.stream.key), \(snapshot.version), \(ByteBuffer(string: snapshot.state)),
                     \(snapshot.fingerprint))
             ON CONFLICT (aggregate, "key") DO UPDATE
             SET version = excluded.version, state = excluded.state, fingerprint = excluded.fingerprint

@@ -65,7 +65,12 @@ public final class PostgresEventStore: EventStore, Sendable {
         clientConfiguration.options = options
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         self.client = client
-        runner = Task.detached { await client.run() }
+        // The pool's own task runs on the event loops too, for the reason in EventLoopTaskExecutor.
+        if #available(macOS 15.0, *) {
+            runner = Task.detached(executorPreference: EventLoopTaskExecutor.shared) { await client.run() }
+        } else {
+            runner = Task.detached { await client.run() }
+        }
         do {
             try prepareSchema()
         } catch {
@@ -91,8 +96,29 @@ public final class PostgresEventStore: EventStore, Sendable {
         guard isClosed.close() else { return }
         runner.cancel()  // ends PostgresClient.run(), which closes the pool's connections
         let runner = self.runner
-        try Self.blocking { await runner.value }
+        let ended = DispatchSemaphore(value: 0)
+        let wait: @Sendable () async -> Void = {
+            await runner.value
+            ended.signal()
+        }
+        if #available(macOS 15.0, *) {
+            Task.detached(executorPreference: EventLoopTaskExecutor.shared, operation: wait)
+        } else {
+            Task.detached(operation: wait)
+        }
+        // Closing needs no answer from the server: the calls after this one throw
+        // `StoreError.closed` whether or not the pool has finished closing its sockets. The
+        // pool's shutdown can need a thread of Swift's cooperative pool, so a caller that is
+        // itself on one (inside a task) does not wait: with every such thread waiting, the
+        // shutdown could not run. Other callers wait for the sockets to close, within limits.
+        let inTask = withUnsafeCurrentTask { $0 != nil }
+        if !inTask, ended.wait(timeout: .now() + Self.closeWait) == .timedOut {
+            logger.notice("PostgreSQL pool still closing after \(Self.closeWait) s; not waiting longer (its connections close by themselves)")
+        }
     }
+
+    /// Seconds `close()` waits for the pool to finish closing its connections.
+    static let closeWait = 2.0
 
     /// A stable 64-bit key for `pg_advisory_lock` from a name (FNV-1a).
     static func lockKey(_ name: String) -> Int64 {
