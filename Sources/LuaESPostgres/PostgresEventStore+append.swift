@@ -55,10 +55,11 @@ extension PostgresEventStore {
             var locked = false
             do {
                 let results = try await Self.inTransaction(connection, progress, logger: logger) {
-                    try await connection.query("SELECT pg_advisory_lock(\(lockKey))", logger: logger)
-                    locked = true
-                    // The transaction's xid is assigned here, inside the section.
-                    try await connection.query("SELECT pg_current_xact_id()", logger: logger)
+                    // Lock, then the transaction's xid, assigned here inside the section: the
+                    // outer SELECT projects only after the subquery has produced its row.
+                    locked = true  // set before: if the statement failed after locking, unlocking is harmless
+                    try await connection.query(
+                        "SELECT pg_current_xact_id() FROM (SELECT pg_advisory_lock(\(lockKey))) AS section", logger: logger)
                     var results: [Result<[RecordedEvent], StoreError>] = []
                     for batch in batches {
                         guard !batch.events.isEmpty else {
