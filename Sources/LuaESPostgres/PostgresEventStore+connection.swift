@@ -39,8 +39,8 @@ extension PostgresEventStore {
     }
 
     /// Leases a pooled connection and runs `body` on it, mapping every failure to a
-    /// `StoreError`. A failure from a lost connection (the server restarted) is retried
-    /// once on another connection when `retry` allows it.
+    /// `StoreError`. A failure from a lost connection (the server restarted) is retried on
+    /// another connection when `retry` allows it.
     /// - Parameter what: what the call does, for error messages ("appending to Counter/c1").
     func withConnection<T: Sendable>(_ what: String, retry: RetryPolicy,
                                      _ body: @escaping @Sendable (PostgresConnection, TransactionProgress) async throws -> T) throws -> T {
@@ -55,7 +55,9 @@ extension PostgresEventStore {
                     throw error
                 } catch {
                     let safe = retry == .always || !progress.hasBegun
-                    if attempt == 1, safe, Self.isConnectionLost(error), !self.isClosed.isSet {
+                    // After a restart every pooled connection may be dead: each failed try
+                    // retires one, so at most `poolSize` tries meet a dead one.
+                    if attempt <= self.configuration.poolSize, safe, Self.isConnectionLost(error), !self.isClosed.isSet {
                         self.logger.notice("PostgreSQL connection lost while \(what); trying again on a new one",
                                            metadata: ["error": "\(String(reflecting: error))"])
                         attempt += 1

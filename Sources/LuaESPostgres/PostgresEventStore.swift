@@ -21,7 +21,7 @@ import PostgresNIO
 ///
 /// Connections come from postgres-nio's `PostgresClient` pool (at most `pool` per process).
 /// After the server restarts, broken connections are replaced: a read that fails on one is
-/// tried once more on a fresh connection, and so is a write whose transaction had not begun.
+/// tried again on another connection, and so is a write whose transaction had not begun.
 /// A call that gets no connection within `connect_timeout` fails with `StoreError.io`
 /// naming the host and port and why it could not connect.
 public final class PostgresEventStore: EventStore, Sendable {

@@ -83,6 +83,7 @@ struct PostgresEventStoreTests {
         defer { try? store.close() }  // closing only stops the pool
         let stream = StreamID(aggregate: "Counter", key: "a")
         try store.append(makeEvents(2), to: stream, expectedVersion: 0)
+        onThreads(4) { _ in for _ in 0..<5 { _ = try? store.events(of: stream) } }  // several pooled connections
         // What a server restart does to the pool's connections.
         try PostgresTestServer.execute("""
             SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'esrun/\(schema)'
