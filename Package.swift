@@ -16,6 +16,8 @@ let package = Package(
         // No default traits: the server needs neither swift-configuration nor full Foundation.
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(
@@ -54,17 +56,28 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The PostgreSQL store: its own target so the core builds and tests without NIO.
+        .target(
+            name: "LuaESPostgres",
+            dependencies: [
+                "LuaES",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "esrun",
             dependencies: [
-                "LuaES", "LuaESServer",
+                "LuaES", "LuaESServer", "LuaESPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "store-probe", dependencies: ["LuaES"]),
+        .executableTarget(name: "store-probe", dependencies: ["LuaES", "LuaESPostgres"]),
         .testTarget(name: "LuaESTests", dependencies: [
-            "LuaES", "store-probe",
+            "LuaES", "LuaESPostgres", "store-probe", .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),

@@ -4,4 +4,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
 swift build --build-tests
+
+# A throwaway PostgreSQL server for the PostgreSQL store's tests, stopped on exit. Without
+# one (none could be started, and ESRUN_TEST_POSTGRES_URL is not set) those tests are skipped.
+if [ -z "${ESRUN_TEST_POSTGRES_URL:-}" ]; then
+  pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-pg-test.XXXXXX")
+  trap './scripts/postgres-test-server.sh stop "$pg_dir"' EXIT
+  if url=$(./scripts/postgres-test-server.sh start "$pg_dir"); then
+    export ESRUN_TEST_POSTGRES_URL=$url
+  else
+    echo "WARNING: no PostgreSQL server could be started: the PostgreSQL tests will be SKIPPED" >&2
+  fi
+fi
+
 swift test --skip-build --parallel --num-workers 2

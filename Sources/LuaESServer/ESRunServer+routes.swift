@@ -200,6 +200,7 @@ extension ESRunServer {
         let store: String = switch configuration.store {
         case .memory: "memory"
         case .sqlite(let path, _): "sqlite:" + path
+        case .external(let name, _): name
         }
         return Response.json(JSONText.object([
             ("status", JSONText.quote(s.error == nil ? "ok" : "degraded")),

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LuaES
+import LuaESPostgres
 import Logging
 
 /// Flags every subcommand shares: where the events are, and how much to log.
@@ -14,14 +15,28 @@ struct StoreOptions: ParsableArguments {
     @Flag(name: .long, help: "Sync every commit to disk (SQLite synchronous=FULL); survives power loss.")
     var durable = false
 
+    @Option(name: .long, help: ArgumentHelp(
+        "PostgreSQL database shared by several esrun processes, instead of SQLite.",
+        discussion: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&pool=N&connect_timeout=S]",
+        valueName: "url"))
+    var postgres: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
 
     var location: StoreLocation {
-        memory ? .memory : .sqlite(path: db, durability: durable ? .full : .normal)
+        if let postgres {
+            // validate() has checked the URL; should it fail anyway, opening reports why.
+            do { return try .postgres(url: postgres) } catch { return .external(name: "postgres") { throw error } }
+        }
+        return memory ? .memory : .sqlite(path: db, durability: durable ? .full : .normal)
     }
 
     func validate() throws {
+        if let postgres {
+            guard !memory else { throw ValidationError("--memory and --postgres exclude each other") }
+            do { _ = try StoreLocation.postgres(url: postgres) } catch { throw ValidationError("\(error)") }
+        }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'")
         }

@@ -4,6 +4,7 @@
 //   store-probe append-loop DBPATH KEY [KEY...]   append batches of 1...5 events forever
 //   store-probe compete DBPATH KEY N [P]         N single-event appends, racing P-1 other processes
 //   store-probe bench DBPATH                     throughput numbers (deletes DBPATH first)
+//   store-probe compare POSTGRES_URL [SCALE]     appends/s and commands/s, SQLite beside PostgreSQL
 //
 // Every acknowledged commit is printed as soon as `append` returns, one unbuffered line each.
 import Foundation
@@ -116,8 +117,11 @@ do {
         try compete(path: arguments[2], key: arguments[3], count: count, processes: processes)
     case ("bench", 3):
         try bench(path: arguments[2])
+    case ("compare", 3...4):
+        guard let scale = Int(arguments.count == 4 ? arguments[3] : "1"), scale > 0 else { fail("compare: SCALE must be a positive number") }
+        try compareStores(postgresURL: arguments[2], scale: scale)
     default:
-        fail("usage: store-probe append-loop DBPATH KEY [KEY...] | compete DBPATH KEY N [P] | bench DBPATH")
+        fail("usage: store-probe append-loop DBPATH KEY [KEY...] | compete DBPATH KEY N [P] | bench DBPATH | compare POSTGRES_URL [SCALE]")
     }
 } catch {
     fail("\(error)")

@@ -28,6 +28,8 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     let name: String
     let persists: Bool
     let open: @Sendable (TemporaryDirectory) throws -> any EventStore
+    /// Removes storage kept outside the folder (a PostgreSQL schema) once the test is done.
+    var dispose: @Sendable (TemporaryDirectory) -> Void = { _ in }
 
     var testDescription: String { name }
 
@@ -36,8 +38,9 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
         try SQLiteEventStore(path: directory.path("store.db"))
     }
 
-    /// Every store the contract applies to.
-    static let all: [StoreFactory] = [.memory, .sqlite]
+    /// Every store the contract applies to; PostgreSQL when the tests have a server
+    /// (`ESRUN_TEST_POSTGRES_URL`, see `PostgresTestServer`).
+    static let all: [StoreFactory] = [.memory, .sqlite] + (PostgresTestServer.url != nil ? [.postgres] : [])
 }
 
 /// A store of one kind on fresh storage, for one test. Keep it alive while the store is
@@ -53,7 +56,10 @@ final class StoreFixture {
         store = try factory.open(directory)
     }
 
-    deinit { close() }
+    deinit {
+        close()
+        factory.dispose(directory)
+    }
 
     /// Closes the store; a close error is recorded as a test issue.
     func close() {

@@ -1,7 +1,10 @@
-/// Where an esrun command keeps its events (`--db PATH`, `--memory`).
+/// Where an esrun command keeps its events (`--db PATH`, `--memory`, `--postgres URL`).
 public enum StoreLocation: Sendable {
     case sqlite(path: String, durability: SQLiteEventStore.Durability)
     case memory
+    /// A store from another module, which LuaES does not link (the PostgreSQL store in
+    /// LuaESPostgres: `StoreLocation.postgres(url:)`). `name` says where it is, without secrets.
+    case external(name: String, open: @Sendable () throws -> any EventStore)
 
     /// The SQLite file, when the store has one.
     public var databasePath: String? {
@@ -15,6 +18,7 @@ public enum StoreLocation: Sendable {
         switch self {
         case .sqlite(let path, let durability): return try SQLiteEventStore(path: path, durability: durability)
         case .memory: return InMemoryEventStore()
+        case .external(_, let open): return try open()
         }
     }
 }

@@ -1,0 +1,132 @@
+import LuaES
+import PostgresNIO
+
+extension PostgresEventStore {
+    /// How long the feed waits, at most, for older transactions to end when newer events
+    /// are committed but not yet settled (see the fence in `+append`).
+    static let feedSettleWait: Duration = .seconds(2)
+
+    /// Events of `stream` with version > `after` (and <= `upTo` when given), in version order.
+    /// A stream needs no fence: version n + 1 is only ever inserted once version n is committed.
+    public func events(of stream: StreamID, after: Int64, upTo: Int64?, limit: Int?) throws -> [RecordedEvent] {
+        if let limit, limit <= 0 { return [] }
+        let (events, logger) = (self.events, self.logger)
+        let query: PostgresQuery = """
+            SELECT position, version, type, schema, data, meta, recorded_at FROM \(unescaped: events)
+            WHERE aggregate = \(stream.aggregate) AND "key" = \(stream.key) AND version > \(after)
+              AND version <= \(upTo ?? Int64.max)
+            ORDER BY version LIMIT \(Int64(limit ?? Int.max))
+            """
+        return try withConnection("reading \(stream)", retry: .always) { connection, _ in
+            var result: [RecordedEvent] = []
+            let rows = try await connection.query(query, logger: logger)
+            for try await (position, version, type, schema, data, meta, recordedAt)
+                in rows.decode((Int64, Int64, String, Int, ByteBuffer, ByteBuffer, Int64).self) {
+                result.append(RecordedEvent(position: position, stream: stream, version: version, type: type,
+                                            schema: schema, data: String(buffer: data), meta: String(buffer: meta),
+                                            recordedAt: recordedAt))
+            }
+            return result
+        }
+    }
+
+    /// The global feed: events with position > `position`, in position order, at most
+    /// `limit`; only events every earlier one of which is committed and visible (the fence).
+    /// When newer events are held back by an open older transaction, waits up to
+    /// `feedSettleWait` for it, then returns what is settled.
+    public func events(after position: Int64, limit: Int) throws -> [RecordedEvent] {
+        guard limit > 0 else { return [] }
+        let (events, logger) = (self.events, self.logger)
+        let query: PostgresQuery = """
+            SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at,
+                   xid < pg_snapshot_xmin(pg_current_snapshot())
+            FROM \(unescaped: events) WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))
+            """
+        return try withConnection("reading the feed", retry: .always) { connection, _ in
+            let deadline = ContinuousClock.now + Self.feedSettleWait
+            var pause: Duration = .microseconds(500)
+            while true {
+                var settled: [RecordedEvent] = []
+                var heldBack = false
+                let rows = try await connection.query(query, logger: logger)
+                for try await (position, aggregate, key, version, type, schema, data, meta, recordedAt, isSettled)
+                    in rows.decode((Int64, String, String, Int64, String, Int, ByteBuffer, ByteBuffer, Int64, Bool).self) {
+                    // The settled rows come first (xid order is position order); stop at the first other.
+                    if heldBack || !isSettled {
+                        heldBack = true
+                        continue
+                    }
+                    settled.append(RecordedEvent(position: position, stream: StreamID(aggregate: aggregate, key: key),
+                                                 version: version, type: type, schema: schema, data: String(buffer: data), meta: String(buffer: meta),
+                                                 recordedAt: recordedAt))
+                }
+                if !heldBack || ContinuousClock.now >= deadline { return settled }
+                try await Task.sleep(for: pause)
+                pause = min(pause * 2, .milliseconds(20))
+            }
+        }
+    }
+
+    /// The events appended with `commandID` (an idempotency key), in position order.
+    public func events(forCommand commandID: String) throws -> [RecordedEvent] {
+        let (events, logger) = (self.events, self.logger)
+        let query: PostgresQuery = """
+            SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at FROM \(unescaped: events)
+            WHERE command_id = \(commandID) ORDER BY position
+            """
+        return try withConnection("reading the events of command \(commandID)", retry: .always) { connection, _ in
+            var result: [RecordedEvent] = []
+            let rows = try await connection.query(query, logger: logger)
+            for try await (position, aggregate, key, version, type, schema, data, meta, recordedAt)
+                in rows.decode((Int64, String, String, Int64, String, Int, ByteBuffer, ByteBuffer, Int64).self) {
+                result.append(RecordedEvent(position: position, stream: StreamID(aggregate: aggregate, key: key),
+                                            version: version, type: type, schema: schema, data: String(buffer: data), meta: String(buffer: meta),
+                                            recordedAt: recordedAt))
+            }
+            return result
+        }
+    }
+
+    /// The stream's current version (0 when it has no events).
+    public func version(of stream: StreamID) throws -> Int64 {
+        let (events, logger) = (self.events, self.logger)
+        return try withConnection("reading the version of \(stream)", retry: .always) { connection, _ in
+            try await Self.version(of: stream, in: events, on: connection, logger: logger)
+        }
+    }
+
+    /// The stream's version as `connection` sees it.
+    static func version(of stream: StreamID, in events: String, on connection: PostgresConnection,
+                        logger: Logger) async throws -> Int64 {
+        let rows = try await connection.query("""
+            SELECT coalesce(max(version), 0) FROM \(unescaped: events)
+            WHERE aggregate = \(stream.aggregate) AND "key" = \(stream.key)
+            """, logger: logger)
+        for try await version in rows.decode(Int64.self) { return version }
+        return 0
+    }
+
+    /// The streams of `aggregate` (of every aggregate when nil), ordered by aggregate and
+    /// key, by their UTF-8 bytes (`COLLATE "C"`), as the SQLite store orders them.
+    public func streams(of aggregate: String?) throws -> [StreamID] {
+        let (events, logger) = (self.events, self.logger)
+        let query: PostgresQuery = if let aggregate {
+            """
+            SELECT aggregate, "key" FROM \(unescaped: events) WHERE aggregate = \(aggregate)
+            GROUP BY aggregate, "key" ORDER BY "key" COLLATE "C"
+            """
+        } else {
+            """
+            SELECT aggregate, "key" FROM \(unescaped: events)
+            GROUP BY aggregate, "key" ORDER BY aggregate COLLATE "C", "key" COLLATE "C"
+            """
+        }
+        return try withConnection("listing streams", retry: .always) { connection, _ in
+            var result: [StreamID] = []
+            for try await (aggregate, key) in try await connection.query(query, logger: logger).decode((String, String).self) {
+                result.append(StreamID(aggregate: aggregate, key: key))
+            }
+            return result
+        }
+    }
+}

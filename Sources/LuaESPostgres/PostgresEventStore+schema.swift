@@ -1,0 +1,123 @@
+import LuaES
+import PostgresNIO
+
+extension PostgresEventStore {
+    /// The newest schema this build reads and writes (the row of `schema_version`).
+    static let schemaVersion = 1
+
+    /// `migrations(events:snapshots:)[n]` brings a schema from version n to n + 1. Each
+    /// runs in the transaction that also records the new version: all or nothing.
+    static func migrations(events: String, snapshots: String) -> [[String]] {
+        [
+            // 0 -> 1. `position` comes from an identity sequence; `xid` is the top-level
+            // transaction id of the append (`pg_current_xact_id()`), which the feed's
+            // fence compares with the reader's snapshot (see `+append`). data, meta and
+            // state are UTF-8 bytes (bytea), not text: text cannot hold a NUL character and
+            // the store gives back exactly what it was given (`convert_from(data, 'UTF8')`
+            // reads them in psql).
+            [
+                """
+                CREATE TABLE \(events) (
+                    position    bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+                    aggregate   text    NOT NULL,
+                    "key"       text    NOT NULL,
+                    version     bigint  NOT NULL,
+                    type        text    NOT NULL,
+                    schema      integer NOT NULL,
+                    data        bytea   NOT NULL,
+                    meta        bytea   NOT NULL,
+                    recorded_at bigint  NOT NULL,
+                    command_id  text,
+                    xid         xid8    NOT NULL DEFAULT pg_current_xact_id(),
+                    UNIQUE (aggregate, "key", version)
+                )
+                """,
+                "CREATE INDEX ON \(events) (command_id) WHERE command_id IS NOT NULL",
+                """
+                CREATE TABLE \(snapshots) (
+                    aggregate   text   NOT NULL,
+                    "key"       text   NOT NULL,
+                    version     bigint NOT NULL,
+                    state       bytea  NOT NULL,
+                    fingerprint text   NOT NULL,
+                    PRIMARY KEY (aggregate, "key")
+                )
+                """,
+            ],
+        ]
+    }
+
+    /// Creates or upgrades the schema on a connection of its own, made outside the pool so
+    /// that a server that is down fails at once with the network's reason.
+    /// - Throws: `StoreError.invalid` for a schema of a newer esrun; `StoreError.io`.
+    func prepareSchema() throws {
+        let schema = configuration.schema
+        let (events, snapshots, versions) = (self.events, self.snapshots, schemaVersionTable)
+        let lockKey = Self.lockKey("esrun.schema." + schema)
+        let logger = self.logger
+        let direct = directConfiguration()
+        let store = self
+        try Self.blocking {
+            let connection: PostgresConnection
+            do {
+                connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
+            } catch {
+                throw StoreError.io("cannot connect to PostgreSQL at \(store.configuration.address) (database "
+                    + "\(store.configuration.database), user \(store.configuration.username)): \(Self.describe(error))")
+            }
+            do {
+                try await Self.inTransaction(connection, TransactionProgress(), logger: logger) {
+                    // Two nodes starting at once: the second waits here, then finds the tables made.
+                    try await connection.query("SELECT pg_advisory_xact_lock(\(lockKey))", logger: logger)
+                    try await connection.query(PostgresQuery(unsafeSQL: "CREATE SCHEMA IF NOT EXISTS \"\(schema)\""), logger: logger)
+                    try await connection.query(PostgresQuery(unsafeSQL: "CREATE TABLE IF NOT EXISTS \(versions) (version integer NOT NULL)"), logger: logger)
+                    var version = 0
+                    for try await (stored) in try await connection.query(PostgresQuery(unsafeSQL: "SELECT max(version) FROM \(versions)"), logger: logger)
+                        .decode(Int?.self) {
+                        version = stored ?? 0
+                    }
+                    guard version <= Self.schemaVersion else {
+                        throw StoreError.invalid("PostgreSQL schema \"\(schema)\" at \(store.configuration.address) was written by a newer esrun "
+                            + "(schema version \(version); this build understands up to \(Self.schemaVersion)): upgrade esrun to use it")
+                    }
+                    if version == 0 { try await Self.checkEmpty(schema, on: connection, logger: logger) }
+                    let migrations = Self.migrations(events: events, snapshots: snapshots)
+                    guard version < Self.schemaVersion else { return }
+                    while version < Self.schemaVersion {
+                        for statement in migrations[version] {
+                            try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
+                        }
+                        version += 1
+                    }
+                    try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(versions)"), logger: logger)
+                    try await connection.query(PostgresQuery(unsafeSQL: "INSERT INTO \(versions) (version) VALUES ($1)",
+                                                             binds: Self.bindings(version)), logger: logger)
+                }
+                try await connection.close()
+            } catch {
+                try? await connection.close()  // the schema error is the one to report
+                if let error = error as? StoreError { throw error }
+                throw await store.storeError(error, while: "preparing schema \"\(schema)\"")
+            }
+        }
+    }
+
+    /// A schema without a version row must not hold esrun's table names already (tables
+    /// of another program, or a half-made schema from before the version table).
+    private static func checkEmpty(_ schema: String, on connection: PostgresConnection, logger: Logger) async throws {
+        let rows = try await connection.query(
+            "SELECT count(*) FROM pg_tables WHERE schemaname = \(schema) AND tablename IN ('events', 'snapshots')",
+            logger: logger)
+        for try await count in rows.decode(Int64.self) where count > 0 {
+            throw StoreError.invalid("PostgreSQL schema \"\(schema)\" already has an events or snapshots table that esrun "
+                + "did not make (no schema_version row): choose another schema with ?schema=NAME")
+        }
+    }
+
+    /// Bindings of one value.
+    static func bindings(_ value: Int) -> PostgresBindings {
+        var bindings = PostgresBindings()
+        bindings.append(value)
+        return bindings
+    }
+}

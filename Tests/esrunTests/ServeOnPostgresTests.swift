@@ -1,0 +1,76 @@
+import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+import Testing
+
+/// Two `esrun serve` processes on one PostgreSQL database, hammered over HTTP on the same
+/// aggregates: every acknowledged command's event is stored once, versions stay contiguous,
+/// and a conflict is either retried by the engine or answered with 409 (nothing stored).
+@Suite("esrun serve on PostgreSQL")
+struct ServeOnPostgresTests {
+    static let url = ProcessInfo.processInfo.environment["ESRUN_TEST_POSTGRES_URL"].flatMap { $0.isEmpty ? nil : $0 }
+
+    static let tally = """
+        local Tally = aggregate("Tally", { snapshot_every = 7, initial = function() return { count = 0, sum = 0 } end })
+        Tally:event("Added", { n = "integer" })
+        function Tally.handle.add(state, cmd) return Tally.Added{ n = cmd.n } end
+        function Tally.replay.Added(state, ev)
+          state.count = state.count + 1
+          state.sum = state.sum + ev.n
+        end
+        return Tally
+        """
+
+    @Test(.enabled(if: url != nil, "needs ESRUN_TEST_POSTGRES_URL (a PostgreSQL server); scripts/test.sh starts one"))
+    func twoNodesShareOneDatabase() throws {
+        let directory = try ESRunProcess.workspace()
+        defer { try? FileManager.default.removeItem(at: directory) }  // only litter in the temporary directory is at stake
+        try Self.tally.write(to: directory.appendingPathComponent("tally.lua"), atomically: true, encoding: .utf8)
+        let database = Self.url! + "?schema=serve_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let nodes = try (0..<2).map { _ in
+            try ServeProcess(["serve", "tally.lua", "--postgres", database, "--port", "0", "--workers", "2"], in: directory)
+        }
+        defer { for node in nodes { node.stop() } }
+
+        let keys = ["k0", "k1", "k2"]
+        let outcomes = Locked<[(key: String, n: Int, status: Int)]>([])
+        let clients = 8, requestsPerClient = 30
+        DispatchQueue.concurrentPerform(iterations: clients) { client in
+            for i in 0..<requestsPerClient {
+                let n = client * 1000 + i
+                let key = keys[(client + i) % keys.count]
+                let node = nodes[(client + i) % 2]
+                // Every fourth request names the version it read: a conflict there is a 409.
+                var ifMatch: String?
+                if i % 4 == 3, let state = try? HTTP.request("GET", node.base + "/Tally/\(key)") {
+                    ifMatch = (try? JSONSerialization.jsonObject(with: state.body) as? [String: Any])?["version"].map { "\($0)" }
+                }
+                let status = (try? HTTP.request("POST", node.base + "/Tally/\(key)/add", body: #"{"n":\#(n)}"#, ifMatch: ifMatch))?.status ?? -1
+                outcomes.withLock { $0.append((key, n, status)) }
+            }
+        }
+
+        let all = outcomes.current
+        #expect(all.count == clients * requestsPerClient)
+        #expect(all.allSatisfy { $0.status == 200 || $0.status == 409 }, "\(all.filter { $0.status != 200 && $0.status != 409 })")
+        var total = 0
+        for key in keys {
+            let response = try HTTP.request("GET", nodes[1].base + "/Tally/\(key)/events?limit=100000")
+            let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any]
+            let events = object?["events"] as? [[String: Any]] ?? []
+            let versions = events.compactMap { ($0["version"] as? NSNumber)?.intValue }
+            let stored = events.compactMap { (($0["data"] as? [String: Any])?["n"] as? NSNumber)?.intValue }
+            let acknowledged = all.filter { $0.key == key && $0.status == 200 }.map(\.n)
+            #expect(versions == (0..<versions.count).map { $0 + 1 }, "versions of \(key) are contiguous")
+            #expect(stored.sorted() == acknowledged.sorted(), "\(key): every acknowledged command once, nothing else")
+            total += stored.count
+        }
+        let feed = try HTTP.request("GET", nodes[0].base + "/events?limit=10000")
+        let feedEvents = (try JSONSerialization.jsonObject(with: feed.body) as? [String: Any])?["events"] as? [[String: Any]] ?? []
+        #expect(feedEvents.count == total)
+        let conflicts = all.filter { $0.status == 409 }.count
+        print("two esrun serve nodes on PostgreSQL: \(total) commands committed, \(conflicts) answered 409 (If-Match), "
+            + "\(all.count) requests")
+    }
+}
