@@ -81,7 +81,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        .testTarget(name: "esrunTests", dependencies: ["esrun", "LuaES"]),
+        .testTarget(name: "esrunTests", dependencies: ["esrun", "LuaES", "LuaESServer"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -35,6 +35,9 @@ struct HTTPFailure: Error {
             if let c = e.conflict {
                 self.init(.conflict, kind: "conflict", code: "conflict",
                           "\(c.stream) is at version \(c.actual), the command expected \(c.expected)")
+            } else if e.isRefusal {
+                // a store middleware said no: the request is understood but not allowed
+                self.init(.unprocessableContent, kind: "refused", code: "refused", e.description)
             } else {
                 self.init(.internalServerError, kind: "store", code: "store", e.description)
             }
