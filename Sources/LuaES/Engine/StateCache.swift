@@ -21,9 +21,6 @@ struct StateCache {
         return (e.ref, e.version)
     }
 
-    /// The cached version of `stream`, without taking it.
-    func version(of stream: StreamID) -> Int64? { entries[stream]?.version }
-
     /// Stores a state; returns refs that no longer fit (the caller releases them).
     mutating func put(_ stream: StreamID, ref: Int32, version: Int64) -> [Int32] {
         var released: [Int32] = []
