@@ -63,11 +63,8 @@ public final class ESRunServer: Sendable {
         guard !domain.aggregates.isEmpty else {
             throw EngineError(kind: .invalid, code: "no_aggregates", message: "the script defines no aggregate")
         }
-        for aggregate in domain.aggregates {
-            for event in aggregate.events where !event.replay && !aggregate.ignored.contains(event.name) {
-                throw EngineError(kind: .invalid, code: "missing_replay",
-                                  message: "\(aggregate.name).\(event.name) is declared but has no replay function")
-            }
+        if let problem = domain.consistencyProblems.first {
+            throw EngineError(kind: .invalid, code: "inconsistent_registry", message: problem)
         }
     }
 

@@ -29,7 +29,7 @@ import Testing
     @Test func concurrentWorkersOnOneStoreLoseNothing() throws {
         let store = InMemoryEventStore()
         let workers = 4, perWorker = 50
-        let failures = Counter()
+        let failures = Locked(0)
         DispatchQueue.concurrentPerform(iterations: workers) { _ in
             do {
                 var options = EngineOptions()
@@ -40,10 +40,10 @@ import Testing
                     _ = try engine.execute(aggregate: "Account", key: "shared", command: "deposit", args: #"{"amount":1}"#)
                 }
             } catch {
-                failures.add()
+                failures.withLock { $0 += 1 }
             }
         }
-        #expect(failures.value == 0)
+        #expect(failures.current == 0)
         let events = try store.events(of: StreamID(aggregate: "Account", key: "shared"))
         #expect(events.map(\.version) == Array(1...Int64(events.count)))
         #expect(events.filter { $0.type == "Deposited" }.count == workers * perWorker)
@@ -145,13 +145,4 @@ import Testing
         #expect(error?.location == "fail.lua:2")
         #expect(try store.version(of: StreamID(aggregate: "Counter", key: "c2")) == 0)
     }
-}
-
-/// A thread-safe tally for tests.
-final class Counter: @unchecked Sendable {
-    // @unchecked: `count` is only touched under `lock`.
-    private let lock = NSLock()
-    private var count = 0
-    func add() { lock.withLock { count += 1 } }
-    var value: Int { lock.withLock { count } }
 }

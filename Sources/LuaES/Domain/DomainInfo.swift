@@ -7,6 +7,22 @@ public struct DomainInfo: Sendable, Codable, Equatable {
     public func aggregate(named name: String) -> AggregateInfo? {
         aggregates.first { $0.name == name }
     }
+
+    /// Registry entries that cannot work: replay functions for undeclared event types
+    /// (likely typos) and declared event types that nothing replays. Reloads refuse a
+    /// script with any of these.
+    public var consistencyProblems: [String] {
+        var problems: [String] = []
+        for agg in aggregates {
+            for name in agg.undeclaredReplays {
+                problems.append("\(agg.name).replay.\(name) replays an event type that is not declared (typo?)")
+            }
+            for event in agg.events where !event.replay && !agg.ignored.contains(event.name) {
+                problems.append("\(agg.name) declares event type \(event.name) but has no replay function for it")
+            }
+        }
+        return problems
+    }
 }
 
 /// One aggregate of the registry.

@@ -8,22 +8,7 @@ extension REPLSession {
         let fresh = try engine.makeSibling()
         try fresh.load(script: path, display: path)
         try fresh.prepareREPL()
-        return (fresh, Self.consistencyProblems(fresh.domain))
-    }
-
-    /// Registry entries that cannot work: replay functions for undeclared event types
-    /// (likely typos) and declared event types that nothing replays.
-    static func consistencyProblems(_ domain: DomainInfo) -> [String] {
-        var problems: [String] = []
-        for agg in domain.aggregates {
-            for name in agg.undeclaredReplays {
-                problems.append("\(agg.name).replay.\(name) replays an event type that is not declared (typo?)")
-            }
-            for event in agg.events where !event.replay && !agg.ignored.contains(event.name) {
-                problems.append("\(agg.name) declares event type \(event.name) but has no replay function for it")
-            }
-        }
-        return problems
+        return (fresh, fresh.domain.consistencyProblems)
     }
 
     /// Re-reads the domain script; replaces the engine only when it loads and is consistent.
