@@ -4,12 +4,14 @@ import Foundation
 /// One lock guards everything; appends are atomic because they happen under it.
 public final class InMemoryEventStore: EventStore, @unchecked Sendable {
     // @unchecked: every stored property is read and written only while `lock` is held.
-    private let lock = NSLock()
-    private var all: [RecordedEvent] = []
+    let lock = NSLock()
+    var all: [RecordedEvent] = []
     private var streamIndexes: [StreamID: [Int]] = [:]
     private var commandIndexes: [String: [Int]] = [:]
     private var snapshots: [StreamID: Snapshot] = [:]
     private var isClosed = false
+    /// Views and checkpoints of projections (InMemoryEventStore+projections.swift).
+    var projectionTables = ProjectionTables()
 
     public init() {}
 
@@ -126,7 +128,7 @@ public final class InMemoryEventStore: EventStore, @unchecked Sendable {
         lock.withLock { isClosed = true }
     }
 
-    private func checkOpen() throws {
+    func checkOpen() throws {
         if isClosed { throw StoreError.closed }
     }
 }

@@ -81,6 +81,9 @@ final class SQLiteConnection {
     /// The rowid of the last row this connection inserted.
     var lastInsertedRowID: Int64 { sqlite3_last_insert_rowid(handle) }
 
+    /// Rows the last INSERT, UPDATE or DELETE on this connection changed.
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
     /// False while a transaction is open on this connection.
     var isAutocommit: Bool { handle.map { sqlite3_get_autocommit($0) != 0 } ?? true }
 

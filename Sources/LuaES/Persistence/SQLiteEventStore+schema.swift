@@ -5,7 +5,7 @@ extension SQLiteEventStore {
     static let applicationID: Int64 = 0x4553_524E
 
     /// The newest schema this build reads and writes (`PRAGMA user_version`).
-    static let schemaVersion: Int64 = 1
+    static let schemaVersion: Int64 = 2
 
     /// `migrations[n]` brings a database from `user_version` n to n + 1. Each runs in the
     /// transaction that also sets the new user_version, so it happens all or not at all.
@@ -41,6 +41,30 @@ extension SQLiteEventStore {
             fingerprint TEXT    NOT NULL,
             PRIMARY KEY (aggregate, "key")
         );
+        """,
+        // 1 -> 2: projections (ProjectionStore). `projection_names` keeps the highest
+        // generation number each projection had, so numbers are never reused after a drop.
+        """
+        CREATE TABLE projection_names (
+            name        TEXT    PRIMARY KEY,
+            highest     INTEGER NOT NULL
+        );
+        CREATE TABLE projections (
+            name        TEXT    NOT NULL,
+            generation  INTEGER NOT NULL,
+            fingerprint TEXT    NOT NULL,
+            position    INTEGER NOT NULL,
+            active      INTEGER NOT NULL,
+            failure     TEXT,
+            PRIMARY KEY (name, generation)
+        );
+        CREATE TABLE views (
+            projection  TEXT    NOT NULL,
+            generation  INTEGER NOT NULL,
+            "key"       TEXT    NOT NULL,
+            document    TEXT    NOT NULL,
+            PRIMARY KEY (projection, generation, "key")
+        ) WITHOUT ROWID;
         """,
     ]
 

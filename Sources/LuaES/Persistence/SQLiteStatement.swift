@@ -103,6 +103,11 @@ final class SQLiteStatement {
         sqlite3_column_int64(handle, column)
     }
 
+    @inline(__always)
+    func isNull(at column: Int32) -> Bool {
+        sqlite3_column_type(handle, column) == SQLITE_NULL
+    }
+
     /// The column as text, decoded without Foundation (invalid UTF-8 is repaired, not trusted).
     @inline(__always)
     func string(at column: Int32) -> String {

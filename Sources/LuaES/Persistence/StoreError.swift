@@ -5,6 +5,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case invalid(String)
         case io(String)
         case refused(String)
+        case checkpointMoved(String)
         case closed
     }
 
@@ -30,6 +31,15 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         return false
     }
 
+    /// A projection's checkpoint is not where the commit expected it (another runner moved it).
+    public static func checkpointMoved(_ message: String) -> StoreError { StoreError(kind: .checkpointMoved(message)) }
+
+    /// True when a projection commit found its checkpoint moved.
+    public var isCheckpointMoved: Bool {
+        if case .checkpointMoved = kind { return true }
+        return false
+    }
+
     public static let closed = StoreError(kind: .closed)
 
     /// Expected and actual versions when this is a conflict.
@@ -47,6 +57,7 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
         case .invalid(let m): return m
         case .io(let m): return m
         case .refused(let m): return "refused: " + m
+        case .checkpointMoved(let m): return m
         case .closed: return "the store is closed"
         }
     }

@@ -1,0 +1,77 @@
+/// Projection generations and their views held in memory: the in-memory store's side of
+/// `ProjectionStore`. A value type: its owner guards it with its own lock.
+struct ProjectionTables {
+    private var generations: [String: [Int64: ProjectionGeneration]] = [:]
+    /// The highest generation number each projection ever had (numbers are never reused).
+    private var highest: [String: Int64] = [:]
+    private var views: [String: [Int64: [String: String]]] = [:]
+
+    func list(named name: String?) -> [ProjectionGeneration] {
+        generations.filter { name == nil || $0.key == name }
+            .flatMap { $0.value.values }
+            .sorted { ($0.name, $0.generation) < ($1.name, $1.generation) }
+    }
+
+    mutating func create(name: String, fingerprint: String, activate: Bool) -> ProjectionGeneration {
+        let number = (highest[name] ?? 0) + 1
+        highest[name] = number
+        let created = ProjectionGeneration(name: name, generation: number, fingerprint: fingerprint, position: 0,
+                                           isActive: activate, failure: nil)
+        if activate { deactivateAll(name) }
+        generations[name, default: [:]][number] = created
+        return created
+    }
+
+    mutating func commit(_ commit: ProjectionCommit) throws {
+        guard let current = generations[commit.name]?[commit.generation] else {
+            throw StoreError.checkpointMoved("projection \(commit.name) has no generation \(commit.generation) any more")
+        }
+        guard current.position == commit.from else {
+            throw StoreError.checkpointMoved("projection \(commit.name) generation \(commit.generation) is at position "
+                + "\(current.position), not \(commit.from): another runner moved it")
+        }
+        var documents = views[commit.name]?[commit.generation] ?? [:]
+        for change in commit.changes { documents[change.key] = change.document }
+        views[commit.name, default: [:]][commit.generation] = documents
+        if commit.activate { deactivateAll(commit.name) }
+        generations[commit.name]?[commit.generation]?.position = commit.to
+        if commit.activate { generations[commit.name]?[commit.generation]?.isActive = true }
+    }
+
+    mutating func setFailure(name: String, generation: Int64, failure: String?) {
+        generations[name]?[generation]?.failure = failure
+    }
+
+    func document(name: String, generation: Int64, key: String) -> String? {
+        views[name]?[generation]?[key]
+    }
+
+    func documents(name: String, generation: Int64, prefix: String, after: String?, limit: Int) -> [ViewDocument] {
+        guard limit > 0, let all = views[name]?[generation] else { return [] }
+        // byte order, as SQLite's BINARY collation and PostgreSQL's "C" collation sort
+        return all.filter { $0.key.utf8.starts(with: prefix.utf8) && (after == nil || Self.bytesAfter($0.key, after!)) }
+            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+            .prefix(limit)
+            .map { ViewDocument(key: $0.key, document: $0.value) }
+    }
+
+    mutating func drop(name: String, generation: Int64, limit: Int) -> Int {
+        guard generations[name]?[generation] != nil else { return 0 }
+        let keys = Array((views[name]?[generation] ?? [:]).keys.prefix(max(limit, 0)))
+        for key in keys { views[name]?[generation]?[key] = nil }
+        if views[name]?[generation]?.isEmpty ?? true {
+            views[name]?[generation] = nil
+            generations[name]?[generation] = nil
+        }
+        return keys.count
+    }
+
+    private mutating func deactivateAll(_ name: String) {
+        guard let numbers = generations[name]?.keys else { return }
+        for number in Array(numbers) { generations[name]?[number]?.isActive = false }
+    }
+
+    private static func bytesAfter(_ key: String, _ after: String) -> Bool {
+        after.utf8.lexicographicallyPrecedes(key.utf8)
+    }
+}
