@@ -75,4 +75,29 @@ function Account.replay.Closed(state)
   state.closed = true
 end
 
+-- A read model: what each owner holds over all their accounts, kept up to date from the
+-- global feed (`esrun projection bank.lua Balances owner:alice`, GET /projections/Balances/owner:alice).
+-- Deposits and withdrawals do not name the owner, so the view also keeps each account's owner.
+projection("Balances", {
+  initial = function() return { balance = 0, accounts = 0 } end,
+  on = {
+    Opened = function(view, ev, meta)
+      view:put("account:" .. meta.key, { owner = ev.owner })
+      view:update("owner:" .. ev.owner, function(o) o.accounts = o.accounts + 1 end)
+    end,
+    Deposited = function(view, ev, meta)
+      local owner = view:get("account:" .. meta.key).owner
+      view:update("owner:" .. owner, function(o) o.balance = o.balance + ev.amount end)
+    end,
+    Withdrawn = function(view, ev, meta)
+      local owner = view:get("account:" .. meta.key).owner
+      view:update("owner:" .. owner, function(o) o.balance = o.balance - ev.amount end)
+    end,
+    Closed = function(view, ev, meta)
+      local owner = view:get("account:" .. meta.key).owner
+      view:update("owner:" .. owner, function(o) o.accounts = o.accounts - 1 end)
+    end,
+  },
+})
+
 return Account

@@ -1,8 +1,17 @@
 /// What a loaded script declares: its aggregates, commands and event types (the registry).
 public struct DomainInfo: Sendable, Codable, Equatable {
     public var aggregates: [AggregateInfo]
+    /// Read models built from the global feed (`projection(...)` in the script).
+    public var projections: [ProjectionInfo]
 
-    public init(aggregates: [AggregateInfo] = []) { self.aggregates = aggregates }
+    public init(aggregates: [AggregateInfo] = [], projections: [ProjectionInfo] = []) {
+        self.aggregates = aggregates
+        self.projections = projections
+    }
+
+    public func projection(named name: String) -> ProjectionInfo? {
+        projections.first { $0.name == name }
+    }
 
     public func aggregate(named name: String) -> AggregateInfo? {
         aggregates.first { $0.name == name }
@@ -19,6 +28,11 @@ public struct DomainInfo: Sendable, Codable, Equatable {
             }
             for event in agg.events where !event.replay && !agg.ignored.contains(event.name) {
                 problems.append("\(agg.name) declares event type \(event.name) but has no replay function for it")
+            }
+        }
+        for projection in projections {
+            for name in projection.unknownEvents {
+                problems.append("projection \(projection.name) handles \(name), an event type no aggregate declares (typo?)")
             }
         }
         return problems

@@ -39,6 +39,8 @@ extension Engine: HostCallbacks {
             case "history":
                 let call = try JSONDecoder().decode(ReadCall.self, from: data)
                 return .success(JSONText.array(try history(aggregate: call.aggregate, key: call.key).map(\.json)))
+            case "view_get":
+                return viewDocumentForLua(argument)
             case "log":
                 let call = try JSONDecoder().decode(LogCall.self, from: data)
                 let line = (call.where.map { $0.isEmpty ? "" : $0 + ": " } ?? "") + call.message

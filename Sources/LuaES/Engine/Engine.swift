@@ -19,6 +19,8 @@ public final class Engine {
     var replayPage = ReplayPage()
     /// States handed to the cache so far (the memory budget is checked every few hundred).
     var puts = 0
+    /// The views `view:get` reads while a projection runs (Engine+projections.swift).
+    var projectionReads: (store: ProjectionStore, name: String, generation: Int64)?
     /// Receives `ctx.log` lines; stderr through the logger when nil.
     public var logSink: ((String) -> Void)?
 
@@ -54,7 +56,10 @@ public final class Engine {
         let r = try host.invoke("describe", phase: .load, label: "describing the domain", args: [], results: [.json])
         guard case .json(let text) = r[0] else { return }
         let aggregates = try JSONDecoder().decode([AggregateInfo].self, from: Data(text.utf8))
-        domain = DomainInfo(aggregates: aggregates)
+        let p = try host.invoke("describe_projections", phase: .load, label: "describing the projections", args: [], results: [.json])
+        guard case .json(let projectionText) = p[0] else { return }
+        let projections = try JSONDecoder().decode([ProjectionInfo].self, from: Data(projectionText.utf8))
+        domain = DomainInfo(aggregates: aggregates, projections: projections)
     }
 
     func aggregate(_ name: String) throws -> AggregateInfo {

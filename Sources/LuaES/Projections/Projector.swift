@@ -1,0 +1,148 @@
+import Foundation
+import Logging
+
+/// Keeps a domain's projections up to date with the global feed, a page at a time.
+///
+/// Each page's view changes and the checkpoint after it commit in one transaction, so a
+/// crash anywhere repeats no event and loses none. A projection whose code changed gets a
+/// new generation, built beside the active one; its last catch-up commit makes it active
+/// (blue/green), and the old generation is then deleted a slice at a time.
+///
+/// A failing handler stops its projection only: the failing event is found (the page is
+/// replayed one event at a time, committing the ones before it), the failure is stored
+/// for status, and the projection waits for a reload (`prepare()`) to try again.
+///
+/// Not thread-safe: it drives its engine, which is confined to one thread at a time.
+public final class Projector {
+    public let engine: Engine
+    public let views: ProjectionStore
+    /// Events per feed read, per Lua call and per commit.
+    public var pageSize: Int
+    /// Documents per delete when an old generation is removed.
+    public var dropSlice = 5_000
+    let logger: Logger
+
+    /// - Throws: `EngineError` when the engine's store keeps no views.
+    public init(engine: Engine, pageSize: Int = 500, logger: Logger = Logger(label: "luaes.projections")) throws {
+        guard let views = engine.store.projections else {
+            throw EngineError.invalid("no_views", "this store keeps no projection views")
+        }
+        self.engine = engine
+        self.views = views
+        self.pageSize = max(pageSize, 1)
+        self.logger = logger
+    }
+
+    /// Matches stored generations to the loaded script: a generation for every new
+    /// fingerprint (active at once when the projection has none), and a fresh try for
+    /// failed ones whose code is loaded again. Call after loading or reloading the script.
+    public func prepare() throws {
+        for projection in engine.projections {
+            let generations = try views.projectionGenerations(named: projection.name)
+            if let current = Self.current(projection, in: generations) {
+                if current.failure != nil {
+                    try views.setProjectionFailure(name: projection.name, generation: current.generation, failure: nil)
+                    logger.info("retrying a failed projection", metadata: ["projection": "\(projection.name)"])
+                }
+            } else {
+                let created = try views.createProjectionGeneration(
+                    name: projection.name, fingerprint: projection.fingerprint, activate: !generations.contains(where: \.isActive))
+                logger.info(created.isActive ? "building a projection" : "rebuilding a projection beside the active one",
+                            metadata: ["projection": "\(projection.name)", "generation": "\(created.generation)"])
+            }
+        }
+    }
+
+    /// One page of work for each projection (or only `name`).
+    /// - Returns: true when more is waiting (a full page was read, or an old generation is still being deleted).
+    /// - Throws: store failures; handler failures are recorded, not thrown.
+    @discardableResult
+    public func pass(only name: String? = nil) throws -> Bool {
+        var more = false
+        for projection in engine.projections where name == nil || projection.name == name {
+            if try step(projection) { more = true }
+        }
+        return more
+    }
+
+    /// Runs passes until every projection (or `name`) has caught up with the feed or stopped.
+    public func catchUp(only name: String? = nil) throws {
+        while try pass(only: name) {}
+    }
+
+    private func step(_ projection: ProjectionInfo) throws -> Bool {
+        let generations = try views.projectionGenerations(named: projection.name)
+        guard let current = Self.current(projection, in: generations), current.failure == nil else { return false }
+        let events = try engine.store.events(after: current.position, limit: pageSize)
+        let caughtUp = events.count < pageSize
+        let activate = caughtUp && !current.isActive
+        if !events.isEmpty || activate {
+            do {
+                let changes = try engine.project(projection, generation: current.generation, views: views, events: events)
+                try views.commitProjection(ProjectionCommit(
+                    name: projection.name, generation: current.generation, from: current.position,
+                    to: events.last?.position ?? current.position, changes: changes, activate: activate))
+                if activate {
+                    logger.info("projection caught up and active", metadata: [
+                        "projection": "\(projection.name)", "generation": "\(current.generation)"])
+                }
+            } catch let error as EngineError {
+                try isolateFailure(projection, current, events, error)
+                return false
+            } catch let error as StoreError where error.isCheckpointMoved {
+                logger.debug("projection moved by another runner", metadata: ["projection": "\(projection.name)", "error": "\(error)"])
+                return true
+            }
+        }
+        var dropping = false
+        if current.isActive || activate {
+            for old in generations where old.generation != current.generation {
+                if try views.dropProjectionGeneration(name: projection.name, generation: old.generation, limit: dropSlice) > 0 {
+                    dropping = true
+                }
+            }
+        }
+        return !caughtUp || dropping
+    }
+
+    /// Replays the page one event at a time, committing each, to find the event that fails;
+    /// stores that failure. When every event passes alone, the page simply went through.
+    private func isolateFailure(_ projection: ProjectionInfo, _ generation: ProjectionGeneration,
+                                _ events: [RecordedEvent], _ pageError: EngineError) throws {
+        var position = generation.position
+        for event in events {
+            let changes: [ViewChange]
+            do {
+                changes = try engine.project(projection, generation: generation.generation, views: views, events: [event])
+            } catch let error as EngineError {
+                let failure = Self.failure(event, error)
+                try views.setProjectionFailure(name: projection.name, generation: generation.generation, failure: failure)
+                logger.error("projection stopped: a handler failed", metadata: [
+                    "projection": "\(projection.name)", "position": "\(event.position)",
+                    "event": "\(event.stream)#\(event.version) \(event.type)", "error": "\(error)"])
+                return
+            }
+            try views.commitProjection(ProjectionCommit(
+                name: projection.name, generation: generation.generation, from: position, to: event.position, changes: changes))
+            position = event.position
+        }
+        logger.warning("a page failed but each of its events passed alone", metadata: [
+            "projection": "\(projection.name)", "error": "\(pageError)"])
+    }
+
+    /// The generation the loaded code builds: the newest one with its fingerprint.
+    static func current(_ projection: ProjectionInfo, in generations: [ProjectionGeneration]) -> ProjectionGeneration? {
+        generations.last { $0.fingerprint == projection.fingerprint }
+    }
+
+    static func failure(_ event: RecordedEvent, _ error: EngineError) -> String {
+        JSONText.object([
+            ("position", String(event.position)), ("aggregate", JSONText.quote(event.stream.aggregate)),
+            ("key", JSONText.quote(event.stream.key)), ("version", String(event.version)),
+            ("type", JSONText.quote(event.type)),
+            ("error", JSONText.object([("kind", JSONText.quote(error.kind.rawValue)), ("code", JSONText.quote(error.code)),
+                                       ("message", JSONText.quote(error.message))])),
+            ("at", String(Int64(Date().timeIntervalSince1970 * 1000))),
+        ])
+    }
+}
