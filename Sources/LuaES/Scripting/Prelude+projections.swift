@@ -157,13 +157,15 @@ local function view_key(name, key, level)
   return key
 end
 
--- The view handed to one engine.project call: reads go to the store once per key, writes
--- stay here (as JSON text, so a document read back is always a fresh table) until the
--- engine commits them with the page's checkpoint.
-local function make_view(d)
+-- The views of one engine.project call: reads go to the store once per key, writes stay
+-- here (as JSON text, so a document read back is always a fresh table) until the engine
+-- commits them with the page's checkpoint. Each event's handler gets a view object of its
+-- own that closes when the handler returns: keeping one for later fails the same way
+-- whatever the page size.
+local function make_views(d)
   local name = d.name
-  local reads, writes, order, open = {}, {}, {}, true
-  local view = {}
+  local reads, writes, order = {}, {}, {}
+  local current = nil
   local function text_of(key)
     local t = writes[key]
     if t == nil then
@@ -176,8 +178,8 @@ local function make_view(d)
     return t
   end
   local function check(self, level)
-    if self ~= view then raise("invalid", "bad_call", "call view methods with a colon: view:get(key)", level + 1) end
-    if not open then raise("invalid", "view_closed", "the view of " .. name .. " is only usable while its handler runs", level + 1) end
+    if getmetatable(self) ~= "view" then raise("invalid", "bad_call", "call view methods with a colon: view:get(key)", level + 1) end
+    if self ~= current then raise("invalid", "view_closed", "a view of " .. name .. " is only usable while the handler it was given to runs", level + 1) end
   end
   local function put(key, doc, level)
     if doc == nil then raise("invalid", "bad_document", "view:put(" .. sfmt("%q", key) .. ", nil): use view:delete(key)", level + 1) end
@@ -192,12 +194,8 @@ local function make_view(d)
     local t = text_of(key)
     if t then return json_decode(t) end
     local init = d.initial
-    if type(init) == "function" then
-      local doc = init(key)
-      return doc
-    elseif type(init) == "table" then
-      return json_decode(json_encode(init))
-    end
+    if type(init) == "function" then return init(key) end
+    if type(init) == "table" then return json_decode(json_encode(init)) end
     return nil
   end
   local methods = {
@@ -227,11 +225,17 @@ local function make_view(d)
       return doc
     end,
   }
-  setmetatable(view, { __index = methods, __newindex = function()
+  local VIEW_MT = { __index = methods, __newindex = function()
     raise("invalid", "read_only", "the view is changed with view:put(key, doc) and view:delete(key)", 2)
-  end, __metatable = "view", __tostring = function() return "view " .. name end })
-  local function finish()
-    open = false
+  end, __metatable = "view", __tostring = function() return "view " .. name end }
+  local views = {}
+  function views.open()
+    current = setmetatable({}, VIEW_MT)
+    return current
+  end
+  function views.close() current = nil end
+  function views.changes()
+    current = nil
     local parts = {}
     for i = 1, #order do
       local key = order[i]
@@ -240,7 +244,7 @@ local function make_view(d)
     end
     return tconcat(parts)
   end
-  return view, finish
+  return views
 end
 
 -- Runs the events (decoded feed rows: p, a, k, v, t, s, d, m, r) through projection `name`;
@@ -249,7 +253,7 @@ function engine.project(name, events)
   local d = projections[name]
   if d == nil then raise("invalid", "unknown_projection", "no projection named " .. tostring(name), 1) end
   local s = pseal(d)
-  local view, finish = make_view(d)
+  local views = make_views(d)
   local ok, err = pcall(function()
     for i = 1, #events do
       local e = events[i]
@@ -261,13 +265,16 @@ function engine.project(name, events)
         meta.position, meta.aggregate, meta.key, meta.version = e.p, e.a, e.k, e.v
         meta.type, meta.stored_type, meta.schema, meta.recorded_at = entry.ev.name, e.t, e.s, e.r
         set_phase(REPLAY, entry.label, entry.fn)
-        entry.fn(view, data, meta)
+        entry.fn(views.open(), data, meta)
+        views.close()
       end
     end
   end)
-  local changes = finish()
-  if not ok then error(err, 0) end
-  return changes
+  if not ok then
+    views.close()
+    error(err, 0)
+  end
+  return views.changes()
 end
 end
 """#
