@@ -10,7 +10,7 @@ extension ESRunServer {
 
     func makeRouter() -> Router<BasicRequestContext> {
         let router = Router()
-        router.get("health") { _, _ in self.health() }
+        router.get("health") { _, _ in await self.health() }
         router.get("metrics") { request, _ in
             await self.respond {
                 try self.authorize(request, .read, nil)
@@ -28,6 +28,7 @@ extension ESRunServer {
             }
         }
         router.get("events") { request, _ in await self.respond { try await self.feed(request) } }
+        addProjectionRoutes(router)
         router.post(":aggregate/:key/:command") { request, context in
             await self.respond { try await self.command(request, context) }
         }
@@ -169,7 +170,7 @@ extension ESRunServer {
         }
     }
 
-    private func integer(_ request: Request, _ name: String) throws -> Int64? {
+    func integer(_ request: Request, _ name: String) throws -> Int64? {
         guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
         guard let value = Int64(text) else {
             throw HTTPFailure(.badRequest, code: "bad_query", "\(name) must be an integer, got \(text)")
@@ -191,8 +192,9 @@ extension ESRunServer {
         })
     }
 
-    func health() -> Response {
+    func health() async -> Response {
         let s = scriptState.snapshot
+        let projections = await projectionHealth(s.domain)
         let error = s.error.map { e in
             JSONText.object([("kind", JSONText.quote(e.kind.rawValue)), ("code", JSONText.quote(e.code)),
                              ("message", JSONText.quote(e.message))])
@@ -209,6 +211,7 @@ extension ESRunServer {
             ("loaded_at", JSONText.quote(s.loadedAt)),
             ("reloads", String(s.reloads)), ("reload_error", error),
             ("aggregates", describe(s.domain)), ("store", JSONText.quote(store)), ("workers", String(pool.count)),
+            ("projections", projections),
         ]))
     }
 }

@@ -16,6 +16,8 @@ public final class ESRunServer: Sendable {
     let scriptState: ScriptState
     /// Publishes committed events when `--publish` is given; woken after each batch.
     let publisher: EventPublisher?
+    /// Keeps the script's projections up to date; woken after each batch, reloaded with the script.
+    let projections: ProjectionRunner?
 
     /// Opens the store and loads the script in every worker.
     /// - Throws: `EngineError` when the script does not load, `StoreError`, `TokenFileError`.
@@ -38,11 +40,18 @@ public final class ESRunServer: Sendable {
                 store: store, checkpointPath: configuration.publishCheckpoint, database: configuration.store.databasePath,
                 logger: logger)
             self.publisher = publisher
+            let projectionOptions = engineOptions
+            let projections = configuration.runProjections && store.projections != nil
+                ? ProjectionRunner(pageSize: configuration.projectionPageSize, logger: logger) {
+                    try Self.makeEngine(script: script, store: store, options: projectionOptions, logger: logger)
+                } : nil
+            self.projections = projections
             pool = try WorkerPool(count: configuration.workers, makeEngine: {
                 try Self.makeEngine(script: script, store: store, options: engineOptions, logger: logger)
             }, afterBatch: { _ in
                 feed.notify()
                 publisher?.notify()
+                projections?.notify()
             })
         } catch {
             try? store.close()
@@ -78,9 +87,11 @@ public final class ESRunServer: Sendable {
             logger: logger)
         let watcher = configuration.watch ? Task { await watchScript() } : nil
         publisher?.start()
+        projections?.start()
         defer {
             watcher?.cancel()
             pool.shutdown()
+            projections?.stop()
             do { try publisher?.stop() } catch { logger.error("publishing the last events failed: \(error)") }
             do { try store.close() } catch { logger.error("closing the store failed: \(error)") }
         }
@@ -97,6 +108,7 @@ public final class ESRunServer: Sendable {
                 try Self.makeEngine(script: configuration.script, store: store, options: options, logger: logger)
             })
             scriptState.reloaded(domain)
+            projections?.reload()
             metrics.reload(succeeded: true)
             logger.info("script reloaded", metadata: ["fingerprints": "\(domain.aggregates.map { "\($0.name)=\($0.fingerprint)" })"])
             return .success(domain)

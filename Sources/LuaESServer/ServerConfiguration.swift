@@ -26,6 +26,10 @@ public struct ServerConfiguration: Sendable {
     public var publish: PublishTarget?
     /// The publisher's checkpoint file; the target's default when nil.
     public var publishCheckpoint: String?
+    /// Run the script's projections on this node (`--no-projections` leaves them to another).
+    public var runProjections = true
+    /// Events per projection page (per Lua call and per commit).
+    public var projectionPageSize = 500
 
     public init(script: String, store: StoreLocation) {
         self.script = script

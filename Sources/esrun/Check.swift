@@ -12,22 +12,36 @@ extension ESRun {
         @Option(help: "json or table.")
         var format: OutputFormat = .table
 
+        @OptionGroup var store: StoreOptions
+
         func run() throws {
             try reporting {
                 let engine = try Engine(store: InMemoryEventStore())
                 try engine.load(script: domain, display: domain)
+                let statuses = try projectionStatuses(engine.domain)
                 switch format {
                 case .json:
                     let encoder = JSONEncoder()
                     encoder.outputFormatting = [.sortedKeys, .prettyPrinted]
                     output(String(decoding: try encoder.encode(engine.domain.aggregates), as: UTF8.self))
                 case .table:
-                    output(Self.describe(engine.domain, defaultSnapshots: engine.options.snapshotEvery))
+                    output(Self.describe(engine.domain, defaultSnapshots: engine.options.snapshotEvery, statuses: statuses))
                 }
             }
         }
 
-        static func describe(_ domain: DomainInfo, defaultSnapshots: Int) -> String {
+        /// Where the script's projections stand in the store, when there is a store to look at
+        /// (an existing SQLite file, or PostgreSQL); check never creates a database.
+        private func projectionStatuses(_ domain: DomainInfo) throws -> [ProjectionStatus]? {
+            guard !domain.projections.isEmpty, !store.memory,
+                  store.postgres != nil || FileManager.default.fileExists(atPath: store.db) else { return nil }
+            let opened = try store.location.open()
+            defer { try? opened.close() }
+            guard let views = opened.projections else { return nil }
+            return try ProjectionStatus.all(domain: domain, store: views)
+        }
+
+        static func describe(_ domain: DomainInfo, defaultSnapshots: Int, statuses: [ProjectionStatus]? = nil) -> String {
             var lines: [String] = []
             if domain.aggregates.isEmpty { lines.append("no aggregates") }
             for a in domain.aggregates {
@@ -54,6 +68,15 @@ extension ESRun {
                 for name in a.undeclaredReplays {
                     lines.append("  warning: replay function \(name) has no declared event type (typo?)")
                 }
+            }
+            for p in domain.projections {
+                lines.append("projection \(p.name)")
+                lines.append("  fingerprint: \(p.fingerprint)")
+                lines.append("  handles:     \(p.handles.isEmpty ? "(nothing)" : p.handles.joined(separator: ", "))")
+                if let status = statuses?.first(where: { $0.name == p.name }) {
+                    lines.append("  status:      " + status.summary.dropFirst(p.name.count + 2))
+                }
+                for name in p.unknownEvents { lines.append("  warning: \(name) is an event type no aggregate declares (typo?)") }
             }
             return lines.joined(separator: "\n")
         }

@@ -22,6 +22,8 @@ extension ESRun {
         @Option(help: "Bearer tokens, one per line: TOKEN read|write [Aggregate ...].") var tokenFile: String?
         @Option(help: "Largest request body, in bytes.") var maxBody = 1 << 20
         @Option(help: "Log format: text or json.") var logFormat = "text"
+        @Flag(help: "Do not run the script's projections on this node (another node keeps them up to date).")
+        var noProjections = false
 
         @OptionGroup var store: StoreOptions
         @OptionGroup var publishing: PublishOptions
@@ -46,6 +48,7 @@ extension ESRun {
             configuration.maxBodyBytes = maxBody
             configuration.publish = try publishing.target
             configuration.publishCheckpoint = publishing.publishCheckpoint
+            configuration.runProjections = !noProjections
             if level <= .debug {
                 configuration.storeMiddleware = [LoggingStoreMiddleware(logger: Logger(label: "esrun.store"))]
             }
