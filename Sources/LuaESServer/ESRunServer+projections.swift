@@ -78,14 +78,15 @@ extension ESRunServer {
         ]))
     }
 
-    /// The projections' status for `/health`; null when the store keeps no views.
-    func projectionHealth(_ domain: DomainInfo) async -> String {
-        guard let views = store.projections else { return "null" }
+    /// The projections' status for `/health` (null when the store keeps no views), and
+    /// whether one of them has stopped on a failure.
+    func projectionHealth(_ domain: DomainInfo) async -> (json: String, failed: Bool) {
+        guard let views = store.projections else { return ("null", false) }
         do {
             let statuses = try await Self.offload { try ProjectionStatus.all(domain: domain, store: views) }
-            return JSONText.array(statuses.map(\.json))
+            return (JSONText.array(statuses.map(\.json)), statuses.contains { $0.state == .failed })
         } catch {
-            return JSONText.object([("error", JSONText.quote("\(error)"))])
+            return (JSONText.object([("error", JSONText.quote("\(error)"))]), true)
         }
     }
 }

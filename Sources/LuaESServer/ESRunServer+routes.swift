@@ -194,7 +194,7 @@ extension ESRunServer {
 
     func health() async -> Response {
         let s = scriptState.snapshot
-        let projections = await projectionHealth(s.domain)
+        let (projections, projectionFailed) = await projectionHealth(s.domain)
         let error = s.error.map { e in
             JSONText.object([("kind", JSONText.quote(e.kind.rawValue)), ("code", JSONText.quote(e.code)),
                              ("message", JSONText.quote(e.message))])
@@ -205,7 +205,7 @@ extension ESRunServer {
         case .external(let name, _): name
         }
         return Response.json(JSONText.object([
-            ("status", JSONText.quote(s.error == nil ? "ok" : "degraded")),
+            ("status", JSONText.quote(s.error == nil && !projectionFailed ? "ok" : "degraded")),
             ("version", JSONText.quote(LuaES.version)),
             ("script", JSONText.quote(configuration.script)),
             ("loaded_at", JSONText.quote(s.loadedAt)),

@@ -21,6 +21,8 @@ extension REPLSession {
         MetaCommand(name: ".step", arguments: "AGG KEY", help: "replay one event at a time, with the state diff after each"),
         MetaCommand(name: ".diff", arguments: "AGG KEY V1 V2", help: "how the state changed from version V1 to V2"),
         MetaCommand(name: ".events", arguments: "[AFTER]", help: "the global feed, after a position"),
+        MetaCommand(name: ".view", arguments: "NAME [KEY|PREFIX*]", help: "a projection's document (or those under a prefix), brought up to date"),
+        MetaCommand(name: ".projections", arguments: "", help: "the projections and where they stand"),
         MetaCommand(name: ".reload", arguments: "", help: "re-read the domain script (kept only if it loads)"),
         MetaCommand(name: ".quit", arguments: "", help: "leave (or Ctrl-D)"),
     ]
@@ -40,6 +42,8 @@ extension REPLSession {
             case ".step": try step(args)
             case ".diff": try diff(args)
             case ".events": try events(args)
+            case ".view": try view(args)
+            case ".projections": try projections()
             case ".reload": reload()
             case ".quit", ".exit": finished = true
             default: write("unknown command \(words[0]) (.help lists them)")
@@ -92,6 +96,48 @@ extension REPLSession {
             }
             write("  events:   " + (events.isEmpty ? "(none)" : events.joined(separator: ", ")))
         }
+    }
+
+    /// Catches the projections up with the store, then shows a document (or the documents under a prefix).
+    private func view(_ args: [String]) throws {
+        try expect(".view", args, 1...2)
+        let name = args[0]
+        guard engine.domain.projection(named: name) != nil else {
+            throw EngineError.invalid("unknown_projection", "no projection named \(name) (.projections lists them)")
+        }
+        let projector = try Projector(engine: engine)
+        try projector.prepare()
+        try projector.catchUp(only: name)
+        if let status = try ProjectionStatus.all(domain: engine.domain, store: projector.views).first(where: { $0.name == name }),
+           status.state == .failed {
+            write("warning: " + status.summary)
+        }
+        guard let active = try projector.views.projectionGenerations(named: name).first(where: \.isActive) else {
+            write("\(name) has no views yet")
+            return
+        }
+        let key = args.count == 2 ? args[1] : "*"
+        if key.hasSuffix("*") {
+            let documents = try projector.views.viewDocuments(projection: name, generation: active.generation,
+                                                               prefix: String(key.dropLast()), after: nil, limit: Self.feedPage)
+            if documents.isEmpty { write("\(name) has no documents under \"\(key.dropLast())\"") }
+            for d in documents { write("  \(d.key): " + (try engine.render(json: d.document))) }
+            return
+        }
+        guard let document = try projector.views.viewDocument(projection: name, generation: active.generation, key: key) else {
+            write("\(name) has no document \(key)")
+            return
+        }
+        write("\(name)[\(key)] at position \(active.position): " + (try engine.render(json: document)))
+    }
+
+    private func projections() throws {
+        guard !engine.projections.isEmpty else {
+            write("no projections loaded")
+            return
+        }
+        guard let views = engine.store.projections else { throw EngineError.invalid("no_views", "this store keeps no views") }
+        for status in try ProjectionStatus.all(domain: engine.domain, store: views) { write("  " + status.summary) }
     }
 
     private func history(_ args: [String]) throws {
