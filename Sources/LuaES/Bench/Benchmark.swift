@@ -47,7 +47,7 @@ public struct Benchmark {
     public static let workloads = [
         "bulk append (batches of 1000)", "cold replay", "cold replay, exact instruction budget",
         "VM-bound replay, watchdog", "VM-bound replay, instruction budget", "load with snapshots every 100",
-        "sequential commands on 100 counters", "sequential commands, in-memory store",
+        "sequential commands on 100 counters", "sequential commands, in-memory store", "projection catch-up",
         "concurrent commands on 10,000 counters", "HTTP commands, one hot counter",
         "HTTP commands on 10,000 counters", "peak memory", "peak memory, server",
     ]
@@ -83,6 +83,7 @@ public struct Benchmark {
         let store = try SQLiteEventStore(path: path)
         defer { try? store.close() }
         try storeWorkloads(store: store, script: script)
+        try projectionCatchUp(store: store, script: script)
         try await concurrentCommands(store: store, script: script)
         try httpCommands(script: script, dir: dir)
         report(Figure(name: "peak memory", value: Double(Self.peakMemoryKiB()) / 1024, unit: "MiB",
