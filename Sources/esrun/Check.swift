@@ -77,6 +77,7 @@ extension ESRun {
                     lines.append("  status:      " + status.summary.dropFirst(p.name.count + 2))
                 }
                 for name in p.unknownEvents { lines.append("  warning: \(name) is an event type no aggregate declares (typo?)") }
+                for warning in p.warnings { lines.append("  warning: \(warning)") }
             }
             return lines.joined(separator: "\n")
         }

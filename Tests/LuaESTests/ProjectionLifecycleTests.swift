@@ -146,6 +146,16 @@ import Testing
         #expect(error?.code == code, "\(source): \(String(describing: error))")
     }
 
+    @Test func handlersThatKeepStateAreWarnedAbout() throws {
+        let engine = try makeEngine(Self.script("""
+            local seen = {}
+            projection("Leaky", { on = { Posted = function(view, ev, meta) seen[meta.key] = true end } })
+            """))
+        #expect(engine.projections[0].warnings.count == 1)
+        #expect(engine.projections[0].warnings.first?.contains("captures the table 'seen'") == true)
+        #expect(try makeEngine(Self.counting).projections[0].warnings.isEmpty)
+    }
+
     @Test func anUndeclaredEventTypeIsAConsistencyProblem() throws {
         let engine = try makeEngine(Self.script("projection(\"P\", { on = { Postd = function() end, [\"Nope.Posted\"] = function() end } })"))
         #expect(engine.domain.consistencyProblems.contains { $0.contains("Postd") })

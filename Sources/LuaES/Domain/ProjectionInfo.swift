@@ -10,9 +10,12 @@ public struct ProjectionInfo: Sendable, Codable, Equatable {
     public var events: [String]
     /// Handled names that no aggregate declares (likely typos).
     public var unknownEvents: [String]
+    /// Handlers that can carry state from one event to the next (captured tables, assigned
+    /// upvalues), one readable line each; `esrun check` prints them.
+    public var warnings: [String] = []
 
     enum CodingKeys: String, CodingKey {
-        case name, fingerprint, handles, events
+        case name, fingerprint, handles, events, warnings
         case unknownEvents = "unknown_events"
     }
 

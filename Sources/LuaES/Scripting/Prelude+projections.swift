@@ -142,7 +142,17 @@ function engine.describe_projections()
         fp[#fp + 1] = ev.upcast[from] or false
       end
     end
+    -- handlers that can carry state from one event to the next (esrun check prints them)
+    local warnings, allowed = {}, { [env] = true, [base] = true }
+    local function warn(fn, label)
+      if type(fn) == "function" then
+        for _, w in ipairs(P.replay_warnings(fn, label, allowed)) do warnings[#warnings + 1] = w end
+      end
+    end
+    warn(d.initial, "initial of projection " .. name)
+    for _, k in ipairs(handled) do warn(d.on[k], "projection " .. name .. " on " .. k) end
     out[#out + 1] = { name = name, fingerprint = P.fingerprint(fp), handles = setmetatable(handled, P.array_mt),
+      warnings = setmetatable(warnings, P.array_mt),
       events = setmetatable(stored, P.array_mt), unknown_events = setmetatable({ tunpack(s.unknown) }, P.array_mt) }
   end
   return setmetatable(out, P.array_mt)
