@@ -54,6 +54,29 @@ struct SQLiteEventStoreTests {
         expectInvalid(path, readOnly: true, saying: "newer esrun")
     }
 
+    @Test func aVersionOneDatabaseIsUpgradedInPlace() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("old.db")
+        // a database as the first schema left it, with an event in it
+        let old = try SQLiteConnection(path: path, readOnly: false)
+        try old.execute("PRAGMA page_size = 1024; PRAGMA journal_mode = WAL;")
+        try old.execute(SQLiteEventStore.migrations[0])
+        try old.execute(#"INSERT INTO events (aggregate, "key", version, type, schema, data, meta, recorded_at) "#
+            + #"VALUES ('Counter', 'a', 1, 'Incremented', 1, '{"by":1}', '{}', 0)"#)
+        try old.execute("PRAGMA application_id = \(SQLiteEventStore.applicationID); PRAGMA user_version = 1;")
+        try old.close()
+
+        let store = try SQLiteEventStore(path: path)
+        defer { try? store.close() }
+        #expect(try store.events(of: stream).map(\.data) == [#"{"by":1}"#])
+        let created = try store.createProjectionGeneration(name: "P", fingerprint: "f", activate: true)
+        #expect(created.generation == 1)
+        #expect(try store.headPosition() == 1)
+        let check = try SQLiteConnection(path: path, readOnly: true)
+        defer { try? check.close() }
+        #expect(try check.integer("PRAGMA user_version") == 2)
+    }
+
     @Test func theFileIsTaggedAndInWALMode() throws {
         let directory = try TemporaryDirectory()
         let path = directory.path("store.db")
