@@ -58,6 +58,59 @@ import Testing
         #expect(try await server.get("/Account/a1", headers: limited).status == 200)
     }
 
+    @Test func balancesMatchTheHistoryAfterThousandsOfConcurrentCommands() async throws {
+        let dir = try ESRunProcess.workspace()
+        let server = try ServerProcess(script: "bank.lua", in: dir, arguments: ["--db", "bank.db"])
+        defer { server.stop() }
+        let owners = ["ann", "ben", "cat", "dan", "eve"]
+        for i in 0..<40 {
+            #expect(try await server.post("/Account/acct-\(i)/open", #"{"owner":"\#(owners[i % 5])","overdraft":100}"#).status == 200)
+        }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for client in 0..<8 {
+                group.addTask {
+                    var rng = SystemRandomNumberGenerator()
+                    for _ in 0..<300 {
+                        let key = "acct-\(Int.random(in: 0..<40, using: &rng))"
+                        let amount = Int.random(in: 1...200, using: &rng)
+                        let command = Int.random(in: 0..<100, using: &rng) < 55 ? "deposit" : "withdraw"
+                        let status = try await server.post("/Account/\(key)/\(command)", #"{"amount":\#(amount)}"#).status
+                        #expect(status == 200 || status == 422, "client \(client): \(status)")
+                    }
+                }
+            }
+            try await group.waitForAll()
+        }
+        // the history, from the global feed
+        var owner: [String: String] = [:], expected: [String: Int] = [:]
+        var after = 0
+        while true {
+            let page = try await server.get("/events?after=\(after)&limit=10000").json
+            let events = page["events"] as? [[String: Any]] ?? []
+            if events.isEmpty { break }
+            for e in events {
+                let key = e["key"] as? String ?? "", data = e["data"] as? [String: Any] ?? [:]
+                switch e["type"] as? String {
+                case "Opened": owner[key] = data["owner"] as? String
+                case "Deposited": expected[owner[key]!, default: 0] += data["amount"] as? Int ?? 0
+                case "Withdrawn": expected[owner[key]!, default: 0] -= data["amount"] as? Int ?? 0
+                default: break
+                }
+            }
+            after = page["last_position"] as? Int ?? after
+        }
+        #expect(after > 2000)
+        #expect(try await waitFor {
+            let s = (try await server.get("/projections").json["projections"] as? [[String: Any]])?.first
+            return s?["position"] as? Int == after
+        }, "the projection reaches the head")
+        for name in owners {
+            let doc = try await server.get("/projections/Balances/owner:\(name)").json["document"] as? [String: Any]
+            #expect(doc?["balance"] as? Int == expected[name] ?? 0, "balance of \(name)")
+            #expect(doc?["accounts"] as? Int == 8)
+        }
+    }
+
     static func ledger(_ handler: String) -> String {
         """
         local Ledger = aggregate("Ledger", {})
