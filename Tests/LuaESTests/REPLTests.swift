@@ -178,6 +178,20 @@ import Testing
         #expect(t.type(#"Counter("c1"):increment{}"#).contains("state at v1: { count = 1 }"))
     }
 
+    @Test func viewShowsProjectionDocumentsCaughtUp() throws {
+        let t = try Transcript(domain: try String(contentsOf: scriptsDirectory.appendingPathComponent("bank.lua"), encoding: .utf8))
+        t.type(#"Account("a1"):open{ owner = "zoe" }"#, #"Account("a1"):deposit{ amount = 70 }"#)
+        #expect(t.type(".view Balances owner:zoe") == "Balances[owner:zoe] at position 2: { accounts = 1, balance = 70 }")
+        #expect(t.type(".view Balances account:*") == #"  account:a1: { owner = "zoe" }"#)
+        t.type(#"Account("a1"):withdraw{ amount = 20 }"#)
+        #expect(t.type(".view Balances owner:zoe").hasSuffix("{ accounts = 1, balance = 50 }"), "caught up again")
+        #expect(t.type(".view Balances owner:nobody") == "Balances has no document owner:nobody")
+        #expect(t.type(".projections") == "  Balances: live at 3 of 3 (lag 0, generation 1)")
+        #expect(t.type(".view Nope x").contains("no projection named Nope"))
+        #expect(t.type(".view") == "usage: .view NAME [KEY|PREFIX*]")
+        #expect(t.session.completer.complete(".view Ba").candidates == ["Balances"])
+    }
+
     @Test func completion() throws {
         let t = try Transcript()
         let c = t.session.completer

@@ -57,6 +57,9 @@ public struct REPLCompleter {
         let word = endsWithSpace ? "" : parts.last ?? ""
         let index = endsWithSpace ? parts.count : parts.count - 1
         if index == 0 { return Completion(word: word, candidates: Self.filter(REPLSession.metaCommands.map(\.name), word)) }
+        if parts[0] == ".view" && index == 1 {
+            return Completion(word: word, candidates: Self.filter(domain.projections.map(\.name), word))
+        }
         guard Self.streamCommands.contains(parts[0]) else { return Completion(word: word, candidates: []) }
         switch index {
         case 1: return Completion(word: word, candidates: Self.filter(domain.aggregates.map(\.name), word))
