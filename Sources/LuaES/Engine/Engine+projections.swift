@@ -6,7 +6,8 @@ extension Engine {
     /// Runs `events` (in position order) through `projection`, reading the views of
     /// `generation` in `views`, and returns the changes to commit with the page.
     /// Events no handler takes are not sent to Lua at all.
-    /// - Throws: `EngineError` when a handler fails (nothing of the page is kept then).
+    /// - Throws: `EngineError` when a handler fails (nothing of the page is kept then); the
+    ///   store's error when reading a view failed (the page can be tried again later).
     public func project(_ projection: ProjectionInfo, generation: Int64, views: ProjectionStore,
                         events: [RecordedEvent]) throws -> [ViewChange] {
         let wanted = Set(projection.events)
@@ -16,9 +17,16 @@ extension Engine {
         }
         guard !rows.isEmpty else { return [] }
         projectionReads = (views, projection.name, generation)
+        projectionReadFailure = nil
         defer { projectionReads = nil }
-        let result = try host.invoke("project", phase: .replay, label: "projection \(projection.name)",
+        let result: [LuaHost.Value]
+        do {
+            result = try host.invoke("project", phase: .replay, label: "projection \(projection.name)",
                                      args: [.string(projection.name), .json(JSONText.array(rows))], results: [.string])
+        } catch {
+            if let storeFailure = projectionReadFailure { throw storeFailure }
+            throw error
+        }
         guard case .string(let framed) = result[0] else { return [] }
         return try Self.viewChanges(framed)
     }
@@ -38,6 +46,7 @@ extension Engine {
         } catch let error as EngineError {
             return .failure(error)
         } catch {
+            projectionReadFailure = error
             return .failure(EngineError(kind: .script, code: "store", message: "reading view \(reads.name): \(error)"))
         }
     }

@@ -21,6 +21,9 @@ public final class Engine {
     var puts = 0
     /// The views `view:get` reads while a projection runs (Engine+projections.swift).
     var projectionReads: (store: ProjectionStore, name: String, generation: Int64)?
+    /// A store failure met by `view:get` during the last `project` call: the page failed
+    /// because of the store, not the script.
+    var projectionReadFailure: (any Error)?
     /// Receives `ctx.log` lines; stderr through the logger when nil.
     public var logSink: ((String) -> Void)?
 

@@ -272,6 +272,7 @@ function engine.project(name, events)
         local data = e.d
         if e.s < entry.ev.version then data = upcast(entry, data, e.s) end
         local meta = e.m
+        if type(meta) ~= "table" or getmetatable(meta) ~= nil then meta = {} end
         meta.position, meta.aggregate, meta.key, meta.version = e.p, e.a, e.k, e.v
         meta.type, meta.stored_type, meta.schema, meta.recorded_at = entry.ev.name, e.t, e.s, e.r
         set_phase(REPLAY, entry.label, entry.fn)
