@@ -15,7 +15,7 @@ struct ESRun: AsyncParsableCommand {
             """,
         version: LuaES.version,
         subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Serve.self, Repl.self, Test.self,
-                      Verify.self, Bench.self, ProjectionCommand.self],
+                      Verify.self, Bench.self, ProjectionCommand.self, Tail.self],
         defaultSubcommand: Run.self
     )
 }

@@ -42,15 +42,21 @@ struct StoreOptions: ParsableArguments {
         }
     }
 
-    /// Opens the store and an engine with `script` loaded (as a domain) when given.
-    func makeEngine(domain script: String?) throws -> Engine {
+    /// Opens the store alone, for commands that read events without running Lua (`tail`).
+    /// Like every command, creates the SQLite file when it is missing.
+    func openStore() throws -> EventStore {
         LoggingSystem.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning)
-        var store = try location.open()
+        let store = try location.open()
         if let level = Logger.Level(rawValue: logLevel), level <= .debug {
             // appends and loads with their streams, versions and durations (README: Store middleware)
-            store = MiddlewareEventStore(base: store, middleware: [LoggingStoreMiddleware(logger: Logger(label: "esrun.store"))])
+            return MiddlewareEventStore(base: store, middleware: [LoggingStoreMiddleware(logger: Logger(label: "esrun.store"))])
         }
-        let engine = try Engine(store: store, logger: Logger(label: "esrun"))
+        return store
+    }
+
+    /// Opens the store and an engine with `script` loaded (as a domain) when given.
+    func makeEngine(domain script: String?) throws -> Engine {
+        let engine = try Engine(store: openStore(), logger: Logger(label: "esrun"))
         if let script { try engine.load(script: script, display: script) }
         return engine
     }
