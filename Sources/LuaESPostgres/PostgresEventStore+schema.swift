@@ -3,12 +3,16 @@ import PostgresNIO
 
 extension PostgresEventStore {
     /// The newest schema this build reads and writes (the row of `schema_version`).
-    static let schemaVersion = 1
+    static let schemaVersion = 2
 
-    /// `migrations(events:snapshots:)[n]` brings a schema from version n to n + 1. Each
-    /// runs in the transaction that also records the new version: all or nothing.
-    static func migrations(events: String, snapshots: String) -> [[String]] {
-        [
+    /// `migrations(in: schema)[n]` brings a schema (quoted, `"esrun"`) from version n to
+    /// n + 1. Each runs in the transaction that also records the new version: all or
+    /// nothing. A migration never changes once released: a database made by an older build
+    /// upgrades in place by running the ones after its version.
+    static func migrations(in schema: String) -> [[String]] {
+        let (events, snapshots) = (schema + ".events", schema + ".snapshots")
+        let (projectionNames, projections, views) = (schema + ".projection_names", schema + ".projections", schema + ".views")
+        return [
             // 0 -> 1. `position` comes from an identity sequence; `xid` is the top-level
             // transaction id of the append (`pg_current_xact_id()`), which the feed's
             // fence compares with the reader's snapshot (see `+append`). data, meta and
@@ -44,6 +48,43 @@ extension PostgresEventStore {
                 )
                 """,
             ],
+            // 1 -> 2: projections (ProjectionStore), the columns of the SQLite store's tables.
+            // `projection_names` keeps the highest generation number each projection had, so
+            // numbers are never reused after a drop; its row is also the lock that orders the
+            // changes of which generation is active (see `+projections`). Names are text in
+            // the "C" collation, so ORDER BY compares UTF-8 bytes as SQLite does, whatever the
+            // database's locale. A view key is UTF-8 bytes (bytea): bytea compares bytes, so
+            // keys sort as in SQLite and in memory, and a key may hold a NUL character, which
+            // text cannot (`convert_from("key", 'UTF8')` reads it in psql). Documents are
+            // bytea for the same reason as events' data.
+            [
+                """
+                CREATE TABLE \(projectionNames) (
+                    name        text COLLATE "C" PRIMARY KEY,
+                    highest     bigint  NOT NULL
+                )
+                """,
+                """
+                CREATE TABLE \(projections) (
+                    name        text COLLATE "C" NOT NULL,
+                    generation  bigint  NOT NULL,
+                    fingerprint text    NOT NULL,
+                    position    bigint  NOT NULL,
+                    active      boolean NOT NULL,
+                    failure     text,
+                    PRIMARY KEY (name, generation)
+                )
+                """,
+                """
+                CREATE TABLE \(views) (
+                    projection  text COLLATE "C" NOT NULL,
+                    generation  bigint  NOT NULL,
+                    "key"       bytea   NOT NULL,
+                    document    bytea   NOT NULL,
+                    PRIMARY KEY (projection, generation, "key")
+                )
+                """,
+            ],
         ]
     }
 
@@ -52,7 +93,7 @@ extension PostgresEventStore {
     /// - Throws: `StoreError.invalid` for a schema of a newer esrun; `StoreError.io`.
     func prepareSchema() throws {
         let schema = configuration.schema
-        let (events, snapshots, versions) = (self.events, self.snapshots, schemaVersionTable)
+        let versions = schemaVersionTable
         let lockKey = Self.lockKey("esrun.schema." + schema)
         let logger = self.logger
         let direct = directConfiguration()
@@ -81,7 +122,7 @@ extension PostgresEventStore {
                             + "(schema version \(version); this build understands up to \(Self.schemaVersion)): upgrade esrun to use it")
                     }
                     if version == 0 { try await Self.checkEmpty(schema, on: connection, logger: logger) }
-                    let migrations = Self.migrations(events: events, snapshots: snapshots)
+                    let migrations = Self.migrations(in: "\"\(schema)\"")
                     guard version < Self.schemaVersion else { return }
                     while version < Self.schemaVersion {
                         for statement in migrations[version] {
@@ -106,11 +147,15 @@ extension PostgresEventStore {
     /// of another program, or a half-made schema from before the version table).
     private static func checkEmpty(_ schema: String, on connection: PostgresConnection, logger: Logger) async throws {
         let rows = try await connection.query(
-            "SELECT count(*) FROM pg_tables WHERE schemaname = \(schema) AND tablename IN ('events', 'snapshots')",
+            """
+            SELECT count(*) FROM pg_tables WHERE schemaname = \(schema)
+            AND tablename IN ('events', 'snapshots', 'projection_names', 'projections', 'views')
+            """,
             logger: logger)
         for try await count in rows.decode(Int64.self) where count > 0 {
-            throw StoreError.invalid("PostgreSQL schema \"\(schema)\" already has an events or snapshots table that esrun "
-                + "did not make (no schema_version row): choose another schema with ?schema=NAME")
+            throw StoreError.invalid("PostgreSQL schema \"\(schema)\" already has a table named like one of esrun's (events, "
+                + "snapshots, projection_names, projections, views) that esrun did not make (no schema_version row): "
+                + "choose another schema with ?schema=NAME")
         }
     }
 

@@ -11,7 +11,8 @@ import PostgresNIO
 /// one transaction each; a taken version is a conflict, recognised by the unique index on
 /// (aggregate, key, version) (SQLSTATE 23505). The global feed is safe for catch-up readers
 /// under concurrent writers on any number of nodes: see `PostgresEventStore+append.swift`
-/// for the transaction-id fence that makes it so.
+/// for the transaction-id fence that makes it so. Projections keep their views and
+/// checkpoints in the same schema (`ProjectionStore`, see `PostgresEventStore+projections.swift`).
 ///
 /// Blocking: `EventStore` is synchronous, postgres-nio is asynchronous. Every method runs
 /// its queries in a Swift task and blocks the calling thread until they finish. Call it

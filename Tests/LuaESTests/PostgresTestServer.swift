@@ -39,21 +39,58 @@ enum PostgresTestServer {
 
     /// Runs one SQL statement outside any store (dropping a schema, faking a newer version).
     static func execute(_ sql: String) throws {
+        let connection = try connect()
+        defer { close(connection) }
+        try execute(sql, on: connection)
+    }
+
+    /// Runs one SQL statement on `connection` (one the test holds, in a transaction of its own).
+    static func execute(_ sql: String, on connection: PostgresConnection) throws {
+        let logger = Logger(label: "test")
+        try PostgresEventStore.blocking { () -> Void in
+            try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
+        }
+    }
+
+    /// Runs one SQL statement outside any store and returns the first column of its first
+    /// row as an integer (nil without rows).
+    @discardableResult
+    static func integer(_ sql: String) throws -> Int64? {
+        let connection = try connect()
+        defer { close(connection) }
+        return try integer(sql, on: connection)
+    }
+
+    /// Runs one SQL statement on `connection` and returns the first column of its first row
+    /// as an integer (nil without rows).
+    @discardableResult
+    static func integer(_ sql: String, on connection: PostgresConnection) throws -> Int64? {
+        let logger = Logger(label: "test")
+        return try PostgresEventStore.blocking {
+            var first: Int64?
+            for try await row in try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger) where first == nil {
+                let cell = row.makeRandomAccess()[0]
+                first = cell.bytes == nil ? nil : try cell.decode(Int64.self)
+            }
+            return first
+        }
+    }
+
+    /// A connection of the test's own to the server, outside any store; `close(_:)` it.
+    static func connect() throws -> PostgresConnection {
         let configuration = try configuration(schema: "public")
         let direct = PostgresConnection.Configuration(
             host: configuration.host, port: configuration.port, username: configuration.username,
             password: configuration.password, database: configuration.database, tls: .disable)
         let logger = Logger(label: "test")
-        try PostgresEventStore.blocking {
-            let connection = try await PostgresConnection.connect(configuration: direct, id: 1, logger: logger)
-            do {
-                try await connection.query(PostgresQuery(unsafeSQL: sql), logger: logger)
-            } catch {
-                try? await connection.close()  // the query's error is the one to report
-                throw error
-            }
-            try await connection.close()
+        return try PostgresEventStore.blocking {
+            try await PostgresConnection.connect(configuration: direct, id: 1, logger: logger)
         }
+    }
+
+    /// Closes a connection from `connect()`; failing only leaves it to the server to close.
+    static func close(_ connection: PostgresConnection) {
+        _ = try? PostgresEventStore.blocking { try await connection.close() }
     }
 
     /// Drops a test's schema; failing only leaves litter in the throwaway cluster.
