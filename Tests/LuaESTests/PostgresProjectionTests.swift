@@ -111,25 +111,6 @@ struct PostgresProjectionTests {
         #expect(try nodes[0].viewDocument(projection: "Count", generation: g, key: "n") == String(position))
     }
 
-    /// View keys are bytes, as in SQLite: "é" composed and decomposed (equal as Swift
-    /// strings) are two documents, and a page that puts both keeps both.
-    @Test(.enabled(if: PostgresTestServer.isAvailable, "needs ESRUN_TEST_POSTGRES_URL (a PostgreSQL server)"))
-    func keysAreComparedAsBytes() throws {
-        let schema = PostgresTestServer.freshSchema("keys")
-        defer { PostgresTestServer.drop(schema: schema) }
-        let store = try PostgresEventStore(configuration: PostgresTestServer.configuration(schema: schema))
-        defer { try? store.close() }  // closing only stops the pool
-        let g = try store.createProjectionGeneration(name: "P", fingerprint: "f", activate: true).generation
-        let (composed, decomposed) = ("\u{E9}", "e\u{301}")
-        try store.commitProjection(ProjectionCommit(name: "P", generation: g, from: 0, to: 1, changes: [
-            ViewChange(key: composed, document: "1"), ViewChange(key: decomposed, document: "2"),
-        ]))
-        let documents = try store.viewDocuments(projection: "P", generation: g, prefix: "", after: nil, limit: 10)
-        #expect(documents.map { Array($0.key.utf8) } == [Array(decomposed.utf8), Array(composed.utf8)])
-        #expect(documents.map(\.document) == ["2", "1"])
-        #expect(try store.viewDocument(projection: "P", generation: g, key: composed) == "1")
-    }
-
     /// A schema as the previous build (schema version 1, events and snapshots only) left it,
     /// with an event in it, is upgraded in place when this build opens it.
     @Test(.enabled(if: PostgresTestServer.isAvailable, "needs ESRUN_TEST_POSTGRES_URL (a PostgreSQL server)"))

@@ -114,6 +114,25 @@ struct ProjectionContract {
         #expect(try store.viewDocuments(projection: "P", generation: g + 1, prefix: "", after: nil, limit: 5).isEmpty)
     }
 
+    /// Keys are bytes: "é" composed and decomposed (equal as Swift strings) are two documents,
+    /// and a page that puts both keeps both.
+    @Test(arguments: StoreFactory.all)
+    func keysAreComparedAsBytes(_ factory: StoreFactory) throws {
+        let fixture = try StoreFixture(factory)
+        defer { fixture.close() }
+        let store = try views(fixture)
+        let g = try store.createProjectionGeneration(name: "P", fingerprint: "f", activate: true).generation
+        let (composed, decomposed) = ("\u{E9}", "e\u{301}")
+        try store.commitProjection(ProjectionCommit(name: "P", generation: g, from: 0, to: 1, changes: [
+            ViewChange(key: composed, document: "1"), ViewChange(key: decomposed, document: "2"),
+        ]))
+        let documents = try store.viewDocuments(projection: "P", generation: g, prefix: "", after: nil, limit: 10)
+        #expect(documents.map { Array($0.key.utf8) } == [Array(decomposed.utf8), Array(composed.utf8)])
+        #expect(documents.map(\.document) == ["2", "1"])
+        #expect(try store.viewDocument(projection: "P", generation: g, key: composed) == "1")
+        #expect(try store.viewDocument(projection: "P", generation: g, key: decomposed) == "2")
+    }
+
     @Test(arguments: StoreFactory.all)
     func dropsAGenerationInSlices(_ factory: StoreFactory) throws {
         let fixture = try StoreFixture(factory)

@@ -4,7 +4,9 @@ struct ProjectionTables {
     private var generations: [String: [Int64: ProjectionGeneration]] = [:]
     /// The highest generation number each projection ever had (numbers are never reused).
     private var highest: [String: Int64] = [:]
-    private var views: [String: [Int64: [String: String]]] = [:]
+    /// Documents by the bytes of their keys: Swift's `String` equality is canonical
+    /// equivalence, while SQLite and PostgreSQL keep "é" and "e\u{301}" apart.
+    private var views: [String: [Int64: [[UInt8]: ViewDocument]]] = [:]
 
     func list(named name: String?) -> [ProjectionGeneration] {
         generations.filter { name == nil || $0.key == name }
@@ -31,7 +33,9 @@ struct ProjectionTables {
                 + "\(current.position), not \(commit.from): another runner moved it")
         }
         var documents = views[commit.name]?[commit.generation] ?? [:]
-        for change in commit.changes { documents[change.key] = change.document }
+        for change in commit.changes {
+            documents[Array(change.key.utf8)] = change.document.map { ViewDocument(key: change.key, document: $0) }
+        }
         views[commit.name, default: [:]][commit.generation] = documents
         if commit.activate { deactivateAll(commit.name) }
         generations[commit.name]?[commit.generation]?.position = commit.to
@@ -43,16 +47,17 @@ struct ProjectionTables {
     }
 
     func document(name: String, generation: Int64, key: String) -> String? {
-        views[name]?[generation]?[key]
+        views[name]?[generation]?[Array(key.utf8)]?.document
     }
 
     func documents(name: String, generation: Int64, prefix: String, after: String?, limit: Int) -> [ViewDocument] {
         guard limit > 0, let all = views[name]?[generation] else { return [] }
         // byte order, as SQLite's BINARY collation and PostgreSQL's "C" collation sort
-        return all.filter { $0.key.utf8.starts(with: prefix.utf8) && (after == nil || Self.bytesAfter($0.key, after!)) }
-            .sorted { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }
+        let low = Array(prefix.utf8), above = after.map { Array($0.utf8) }
+        return all.filter { $0.key.starts(with: low) && (above == nil || above!.lexicographicallyPrecedes($0.key)) }
+            .sorted { $0.key.lexicographicallyPrecedes($1.key) }
             .prefix(limit)
-            .map { ViewDocument(key: $0.key, document: $0.value) }
+            .map(\.value)
     }
 
     mutating func drop(name: String, generation: Int64, limit: Int) -> Int {
@@ -69,9 +74,5 @@ struct ProjectionTables {
     private mutating func deactivateAll(_ name: String) {
         guard let numbers = generations[name]?.keys else { return }
         for number in Array(numbers) { generations[name]?[number]?.isActive = false }
-    }
-
-    private static func bytesAfter(_ key: String, _ after: String) -> Bool {
-        after.utf8.lexicographicallyPrecedes(key.utf8)
     }
 }
