@@ -190,3 +190,53 @@ import Testing
         #expect(try fingerprint("", "bump(state)", "2") != base, "upvalues of replay functions count")
     }
 }
+
+/// `pairs` iterates in a fixed key order, so replay code that depends on it folds the same
+/// events into the same state in every Lua state (string hashing is seeded per state).
+@Suite struct PairsOrderTests {
+    static let domain = """
+        local Bag = aggregate("Bag", { initial = function() return { items = {}, order = {} } end })
+        Bag:event("Added", { name = "string" })
+        function Bag.handle.add(state, cmd)
+          local seen = {}
+          for k in pairs(state.items) do seen[#seen + 1] = k end   -- the read-only view iterates in order too
+          return Bag.Added{ name = cmd.name .. "#" .. #seen .. ":" .. (seen[1] or "") }
+        end
+        function Bag.replay.Added(state, ev)
+          state.items[ev.name] = true
+          local order = {}
+          for k in pairs(state.items) do order[#order + 1] = k end
+          state.order = order
+        end
+        """
+
+    @Test func replayThroughPairsGivesTheSameStateInEveryLuaState() throws {
+        let store = InMemoryEventStore()
+        let writer = try makeEngine(Self.domain, store: store)
+        for i in 0..<60 { _ = try writer.execute(aggregate: "Bag", key: "b", command: "add", args: #"{"name":"item-\#(i * 7919 % 1000)"}"#) }
+        var states = Set<String>()
+        for _ in 0..<6 {
+            let reader = try makeEngine(Self.domain, store: store)
+            states.insert(try reader.state(aggregate: "Bag", key: "b").state)
+        }
+        #expect(states.count == 1)
+        let order = try #require((parse(states.first!) as? [String: Any])?["order"] as? [String])
+        #expect(order == order.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) })
+    }
+
+    @Test func keysComeInATotalOrderAndMetamethodsStillWork() throws {
+        let probe = try makeEngine("""
+            local out = {}
+            for k in pairs({ b = 1, [2] = 1, a = 1, [true] = 1, [1.5] = 1, [-3] = 1, [false] = 1 }) do out[#out + 1] = tostring(k) end
+            local proxied = setmetatable({}, { __pairs = function() return function(_, k) if not k then return "only", 1 end end, nil, nil end })
+            for k in pairs(proxied) do out[#out + 1] = k end
+            local t = { x = 1, y = 2, z = 3 }
+            for k in pairs(t) do t[k] = nil end
+            out[#out + 1] = tostring(next(t))
+            local A = aggregate("Probe", { initial = { order = table.concat(out, " ") } })
+            A:event("E", {})
+            function A.replay.E() end
+            """)
+        #expect(try probe.state(aggregate: "Probe", key: "p").state == #"{"order":"-3 1.5 2 false true a b only nil"}"#)
+    }
+}

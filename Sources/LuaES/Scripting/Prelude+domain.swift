@@ -60,12 +60,10 @@ RO_MT = {
   end,
   __len = function(view) return #ro_target[view] end,
   __pairs = function(view)
-    local t = ro_target[view]
-    return function(_, k)
-      local nk, v = next(t, k)
-      if type(v) == "table" then v = readonly(v) end
-      return nk, v
-    end, view, nil
+    return P.ordered_iter(ro_target[view], function(v)
+      if type(v) == "table" then return readonly(v) end
+      return v
+    end), view, nil
   end,
   __metatable = RO_TAG,
 }

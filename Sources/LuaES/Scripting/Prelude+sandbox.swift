@@ -117,10 +117,58 @@ do
   smt.__metatable = string_ro
 end
 
+-- pairs in a fixed order. Lua seeds string hashing per state, so raw `next` order differs
+-- between Lua states (workers, nodes, restarts): replay code whose result depends on it
+-- would fold the same events into different states. Keys go numbers first (by value),
+-- then booleans, then strings (byte order), then anything else in `next` order.
+local KEY_RANK = { number = 1, boolean = 2, string = 3 }
+local function key_before(a, b)
+  local ta, tb = type(a), type(b)
+  if ta ~= tb then return (KEY_RANK[ta] or 4) < (KEY_RANK[tb] or 4) end
+  if ta == "number" or ta == "string" then return a < b end
+  if ta == "boolean" then return b and not a end
+  return false
+end
+local function ordered_keys(t)
+  local keys, n, ascending, last = {}, 0, true, 0
+  for k in next, t do
+    n = n + 1
+    keys[n] = k
+    -- a sequence comes out of the array part in order: no sort needed
+    if ascending then
+      if math.type(k) == "integer" and k > last then last = k else ascending = false end
+    end
+  end
+  if not ascending and n > 1 then tsort(keys, key_before) end
+  return keys
+end
+-- Iterates `t` (raw) in key order; `wrap` may transform values (read-only views).
+local function ordered_iter(t, wrap)
+  local keys, i = ordered_keys(t), 0
+  return function()
+    while true do
+      i = i + 1
+      local k = keys[i]
+      if k == nil then return nil end
+      local v = rawget(t, k)
+      if v ~= nil then
+        if wrap then v = wrap(v) end
+        return k, v
+      end
+    end
+  end
+end
+local function ordered_pairs(t)
+  local f, s, c = pairs(t)  -- honours __pairs (and raises for non-tables, as pairs does)
+  if f ~= next or type(t) ~= "table" then return f, s, c end
+  return ordered_iter(t), t, nil
+end
+P.ordered_iter = ordered_iter
+
 local env = {}
 local base = {
   _VERSION = _VERSION,
-  assert = assert, error = error, ipairs = ipairs, next = next, pairs = pairs, pcall = pcall, xpcall = xpcall,
+  assert = assert, error = error, ipairs = ipairs, next = next, pairs = ordered_pairs, pcall = pcall, xpcall = xpcall,
   rawequal = rawequal, rawget = rawget, rawlen = rawlen, select = select, tonumber = tonumber,
   tostring = tostring, type = type, getmetatable = getmetatable,
   print = print,
