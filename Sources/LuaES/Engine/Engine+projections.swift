@@ -11,18 +11,25 @@ extension Engine {
     public func project(_ projection: ProjectionInfo, generation: Int64, views: ProjectionStore,
                         events: [RecordedEvent]) throws -> [ViewChange] {
         let wanted = Set(projection.events)
-        var rows: [String] = []
+        // The page as one JSON array, written into one buffer (this runs once per event of a catch-up).
+        var page: [UInt8] = [UInt8(ascii: "[")]
+        page.reserveCapacity(events.count * 256)
+        var rows = 0
         for event in events where wanted.contains(event.stream.aggregate + "." + event.type) {
-            rows.append(Self.feedRow(event))
+            if rows > 0 { page.append(UInt8(ascii: ",")) }
+            Self.appendFeedRow(event, to: &page)
+            rows += 1
         }
-        guard !rows.isEmpty else { return [] }
+        guard rows > 0 else { return [] }
+        page.append(UInt8(ascii: "]"))
+        let rowsJSON = String(decoding: page, as: UTF8.self)
         projectionReads = (views, projection.name, generation)
         projectionReadFailure = nil
         defer { projectionReads = nil }
         let result: [LuaHost.Value]
         do {
             result = try host.invoke("project", phase: .replay, label: "projection \(projection.name)",
-                                     args: [.string(projection.name), .json(JSONText.array(rows))], results: [.string])
+                                     args: [.string(projection.name), .json(rowsJSON)], results: [.string])
         } catch {
             if let storeFailure = projectionReadFailure { throw storeFailure }
             throw error
@@ -51,29 +58,28 @@ extension Engine {
         }
     }
 
-    /// One feed row as the Lua side reads it (short names: this runs once per event of a catch-up).
-    static func feedRow(_ e: RecordedEvent) -> String {
-        var out = "{\"p\":"
-        out.reserveCapacity(96 + e.data.utf8.count + e.meta.utf8.count)
-        out += String(e.position)
-        out += ",\"a\":"
-        out += JSONText.quote(e.stream.aggregate)
-        out += ",\"k\":"
-        out += JSONText.quote(e.stream.key)
-        out += ",\"v\":"
-        out += String(e.version)
-        out += ",\"t\":"
-        out += JSONText.quote(e.type)
-        out += ",\"s\":"
-        out += String(e.schema)
-        out += ",\"r\":"
-        out += String(e.recordedAt)
-        out += ",\"d\":"
-        out += e.data
-        out += ",\"m\":"
-        out += e.meta.isEmpty ? "{}" : e.meta
-        out += "}"
-        return out
+    /// One feed row as the Lua side reads it: `{"p","a","k","v","t","s","r","d","m"}` (short names).
+    static func appendFeedRow(_ e: RecordedEvent, to out: inout [UInt8]) {
+        func raw(_ text: String) { out.append(contentsOf: text.utf8) }
+        raw("{\"p\":")
+        raw(String(e.position))
+        raw(",\"a\":")
+        raw(JSONText.quote(e.stream.aggregate))
+        raw(",\"k\":")
+        raw(JSONText.quote(e.stream.key))
+        raw(",\"v\":")
+        raw(String(e.version))
+        raw(",\"t\":")
+        raw(JSONText.quote(e.type))
+        raw(",\"s\":")
+        raw(String(e.schema))
+        raw(",\"r\":")
+        raw(String(e.recordedAt))
+        raw(",\"d\":")
+        raw(e.data)
+        raw(",\"m\":")
+        raw(e.meta.isEmpty ? "{}" : e.meta)
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Parses the records `engine.project` returns: `<key length>:<document length or -1>:<key><document>`.
