@@ -5,18 +5,15 @@ import Logging
 /// after commits (in-process) and every `pollInterval` otherwise (commits of other
 /// processes or nodes). The engine is made on that thread and only used there.
 public final class ProjectionRunner: @unchecked Sendable {
-    // @unchecked: `running`, `stopping`, `wakeups` and `reloads` are only touched while
-    // `condition` is locked; the projector and its engine live on the runner's thread.
+    // @unchecked: `reloads` is only touched while `lock` is held; `projector` only on the loop's thread.
     private let makeEngine: @Sendable () throws -> Engine
     private let pageSize: Int
-    private let pollInterval: TimeInterval
     private let logger: Logger
-    private let condition = NSCondition()
-    private let finished = DispatchSemaphore(value: 0)
-    private var running = false
-    private var stopping = false
-    private var wakeups = 0
+    private let lock = NSLock()
     private var reloads = 0
+    private var projector: Projector?
+    private var loaded = false
+    private var loop: WakeableLoop!
 
     /// - Parameters:
     ///   - makeEngine: loads the domain script into a new engine (called on the runner's thread, again on reload).
@@ -26,96 +23,53 @@ public final class ProjectionRunner: @unchecked Sendable {
                 makeEngine: @escaping @Sendable () throws -> Engine) {
         self.makeEngine = makeEngine
         self.pageSize = pageSize
-        self.pollInterval = pollInterval
         self.logger = logger
+        loop = WakeableLoop(name: "esrun-projections", interval: pollInterval, failure: "projections failed",
+                            logger: logger) { [weak self] in try self?.pass() }
     }
 
-    public func start() {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !running else { return }
-        running = true
-        stopping = false
-        let thread = Thread { [self] in loop() }
-        thread.name = "esrun-projections"
-        thread.start()
-    }
+    // The loop holds this runner weakly; stopping it here ends its thread.
+    deinit { loop.stop() }
+
+    public func start() { loop.start() }
 
     /// Wakes the runner: events were committed.
-    public func notify() {
-        condition.lock()
-        wakeups += 1
-        condition.signal()
-        condition.unlock()
-    }
+    public func notify() { loop.wake() }
 
     /// Loads the script again before the next page (after a hot reload).
     public func reload() {
-        condition.lock()
-        reloads += 1
-        condition.signal()
-        condition.unlock()
+        lock.withLock { reloads += 1 }
+        loop.wake()
     }
 
     /// Stops the thread after the page in progress.
-    public func stop() {
-        condition.lock()
-        let wasRunning = running
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        if wasRunning { finished.wait() }
-    }
+    public func stop() { loop.stop() }
 
-    private func loop() {
-        defer {
-            condition.lock()
-            running = false
-            condition.unlock()
-            finished.signal()
-        }
-        var projector: Projector?
-        var needsLoad = true
-        var delay = pollInterval
-        while true {
-            do {
-                if needsLoad {
-                    needsLoad = false
-                    projector = nil
-                    let engine = try makeEngine()
-                    if !engine.projections.isEmpty {
-                        let made = try Projector(engine: engine, pageSize: pageSize, logger: logger)
-                        try made.prepare()
-                        projector = made
-                    }
-                }
-                var more = true
-                while more, let projector, !shouldPause() {
-                    more = try projector.pass()
-                }
-                delay = pollInterval
-            } catch {
-                delay = min(max(delay * 2, 0.05), 5)
-                logger.error("projections failed, will retry", metadata: ["error": "\(error)", "retry_in_s": "\(delay)"])
-                if projector == nil { needsLoad = true }
-            }
-            condition.lock()
-            if wakeups == 0 && reloads == 0 && !stopping { _ = condition.wait(until: Date().addingTimeInterval(delay)) }
-            wakeups = 0
-            if reloads > 0 {
-                reloads = 0
-                needsLoad = true
-            }
-            let stop = stopping
-            condition.unlock()
-            if stop { return }
+    /// Takes a waiting reload request.
+    private func takeReload() -> Bool {
+        lock.withLock {
+            defer { reloads = 0 }
+            return reloads > 0
         }
     }
 
-    /// True when a stop or reload is waiting: the catch-up loop yields between pages.
-    private func shouldPause() -> Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopping || reloads > 0
+    private func reloadPending() -> Bool { lock.withLock { reloads > 0 } }
+
+    /// Loads the script when needed, then works page by page until caught up; yields between
+    /// pages to a stop or a reload.
+    private func pass() throws {
+        if takeReload() || !loaded {
+            projector = nil
+            loaded = false
+            let engine = try makeEngine()
+            if !engine.projections.isEmpty {
+                let made = try Projector(engine: engine, pageSize: pageSize, logger: logger)
+                try made.prepare()
+                projector = made
+            }
+            loaded = true
+        }
+        guard let projector else { return }
+        while try projector.pass(), !loop.isStopping, !reloadPending() {}
     }
 }

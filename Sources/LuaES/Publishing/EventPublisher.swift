@@ -9,8 +9,7 @@ import Logging
 /// after delivery and before the checkpoint re-publishes that page on restart (consumers
 /// de-duplicate by `event_id` or `position`), and nothing committed is ever skipped.
 public final class EventPublisher: @unchecked Sendable {
-    // @unchecked: `thread` state (`running`, `stopping`, `wakeups`) is only touched while
-    // `condition` is locked; `publishPending` is serialized by `passLock`.
+    // @unchecked: `publishPending` is serialized by `passLock`; `loop` is set once in init.
     public let store: EventStore
     public let sink: EventSink
     public let checkpoint: PublishCheckpoint
@@ -19,12 +18,8 @@ public final class EventPublisher: @unchecked Sendable {
     /// How long the thread sleeps between polls when nobody calls `notify`.
     public let pollInterval: TimeInterval
     private let logger: Logger
-    private let condition = NSCondition()
     private let passLock = NSLock()
-    private let finished = DispatchSemaphore(value: 0)
-    private var running = false
-    private var stopping = false
-    private var wakeups = 0
+    private var loop: WakeableLoop!
 
     /// - Parameters:
     ///   - store: the store whose feed is published.
@@ -40,6 +35,8 @@ public final class EventPublisher: @unchecked Sendable {
         self.sink = sink
         self.checkpoint = checkpoint
         self.logger = logger
+        loop = WakeableLoop(name: "esrun-publisher", interval: pollInterval, failure: "publishing failed",
+                            logger: logger) { [weak self] in try self?.publishPending() }
     }
 
     /// Publishes everything committed after the checkpoint, page by page.
@@ -63,61 +60,20 @@ public final class EventPublisher: @unchecked Sendable {
         }
     }
 
+    // The loop holds this publisher weakly; stopping it here ends its thread.
+    deinit { loop.stop() }
+
     /// Starts a thread that publishes as events are committed (on `notify`, and every `pollInterval`).
     /// Failures are logged and retried with a growing delay (at most 5 s).
-    public func start() {
-        condition.lock()
-        defer { condition.unlock() }
-        guard !running else { return }
-        running = true
-        stopping = false
-        let thread = Thread { [self] in loop() }
-        thread.name = "esrun-publisher"
-        thread.start()
-    }
+    public func start() { loop.start() }
 
     /// Wakes the thread: events were committed.
-    public func notify() {
-        condition.lock()
-        wakeups += 1
-        condition.signal()
-        condition.unlock()
-    }
+    public func notify() { loop.wake() }
 
     /// Stops the thread, then publishes what is still pending (unless `drain` is false).
     /// - Throws: the failure of the last pass, when draining fails.
     public func stop(drain: Bool = true) throws {
-        condition.lock()
-        let wasRunning = running
-        stopping = true
-        condition.signal()
-        condition.unlock()
-        if wasRunning { finished.wait() }
+        loop.stop()
         if drain { try publishPending() }
-    }
-
-    private func loop() {
-        defer {
-            condition.lock()
-            running = false
-            condition.unlock()
-            finished.signal()
-        }
-        var delay = pollInterval
-        while true {
-            do {
-                try publishPending()
-                delay = pollInterval
-            } catch {
-                delay = min(max(delay * 2, 0.05), 5)
-                logger.error("publishing failed, will retry", metadata: ["error": "\(error)", "retry_in_s": "\(delay)"])
-            }
-            condition.lock()
-            if wakeups == 0 && !stopping { _ = condition.wait(until: Date().addingTimeInterval(delay)) }
-            wakeups = 0
-            let stop = stopping
-            condition.unlock()
-            if stop { return }
-        }
     }
 }
