@@ -120,6 +120,34 @@ import Testing
         #expect(try Self.document(store, "Picky", "all")?["n"] as? Int == 39)
     }
 
+    @Test(arguments: [
+        ("while true do end", "limit"),
+        ("local t = {} while true do t[#t + 1] = string.rep('x', 1000) end", "limit"),
+        ("local ok = pcall(function() while true do end end) while true do end", "limit"),
+    ])
+    func runawayHandlersHitTheReplayLimitsAndStopOnlyTheirEvent(_ body: String, _ kind: String) throws {
+        var options = EngineOptions()
+        options.limits.replay.timeMilliseconds = 200
+        options.limits.replay.memoryBytes = 16 << 20
+        let engine = try makeEngine(Self.script("""
+            projection("Runaway", { on = { Posted = function(view, ev)
+              if ev.amount == 3 then \(body) end
+              view:update("n", function(d) d = d or { n = 0 }; d.n = d.n + 1; return d end)
+            end } })
+            """), options: options)
+        try Self.post(engine, [1, 2, 3, 4])
+        let projector = try Projector(engine: engine, pageSize: 10)
+        try projector.prepare()
+        try projector.catchUp()
+        let status = try #require(try ProjectionStatus.all(domain: engine.domain, store: projector.views).first)
+        #expect(status.state == .failed)
+        #expect(status.failure?.contains("\"kind\":\"\(kind)\"") == true, "\(status.failure ?? "")")
+        #expect(status.active?.position == 2, "the two events before it are committed")
+        #expect(try Self.document(projector.views, "Runaway", "n")?["n"] as? Int == 2)
+        // the engine still works afterwards
+        _ = try engine.execute(aggregate: "Ledger", key: "x", command: "post", args: #"{"amount":9}"#)
+    }
+
     @Test func handlersRunInTheReplaySandbox() throws {
         let engine = try makeEngine(Self.script("""
             projection("Clock", { on = { Posted = function(view) view:put("t", { t = os.time() }) end } })
