@@ -184,6 +184,22 @@ import Testing
         #expect(try makeEngine(Self.counting).projections[0].warnings.isEmpty)
     }
 
+    @Test func eventTypesDeclaredAfterTheProjectionAreMatched() throws {
+        let engine = try makeEngine(Self.script("""
+            projection("Late", { on = { Later = function(view, ev) view:put("x", ev) end } })
+            local P = projection("Early", { on = { Posted = function() end } })
+            """))
+        #expect(engine.projections.first { $0.name == "Late" }?.unknownEvents == ["Later"])
+        let dir = temporaryDirectory()
+        let driver = dir.appendingPathComponent("driver.lua").path
+        try "local L = aggregate('Later', {}) L:event('Later', {}) function L.replay.Later() end".write(
+            toFile: driver, atomically: true, encoding: .utf8)
+        try engine.run(script: driver)
+        let late = engine.projections.first { $0.name == "Late" }
+        #expect(late?.unknownEvents == [])
+        #expect(late?.events == ["Later.Later"])
+    }
+
     @Test func anUndeclaredEventTypeIsAConsistencyProblem() throws {
         let engine = try makeEngine(Self.script("projection(\"P\", { on = { Postd = function() end, [\"Nope.Posted\"] = function() end } })"))
         #expect(engine.domain.consistencyProblems.contains { $0.contains("Postd") })

@@ -3,6 +3,8 @@ extension Prelude {
     /// constructors with field checks, `fault`, `require`, read-only state.
     static let domain = #"""
 local registry, registry_order = {}, {}
+-- Counts changes to the registry's aggregates and event types (projections re-match on it).
+P.registry_revision = 0
 local is_event = setmetatable({}, { __mode = "k" })
 local EVENT_MT = { __metatable = "event" }
 EVENT_MT.__tostring = function(e) return "event " .. e.type end
@@ -129,6 +131,7 @@ function Aggregate.event(agg, name, fields, opts)
     renamed_from = { tunpack(renamed) } }
   d.event_order[#d.event_order + 1] = name
   d.sealed = nil
+  P.registry_revision = P.registry_revision + 1
   return agg
 end
 
@@ -224,6 +227,7 @@ function base.aggregate(name, opts)
   d.agg = agg
   registry[name] = d
   registry_order[#registry_order + 1] = name
+  P.registry_revision = P.registry_revision + 1
   return agg
 end
 

@@ -74,8 +74,8 @@ end
 -- Former names (renamed_from) lead to the same handler, and old schemas are upcast first.
 local function pseal(d)
   local s = d.sealed
-  if s and s.aggregates == #registry_order then return s end
-  s = { aggregates = #registry_order, match = {}, unknown = {} }
+  if s and s.revision == P.registry_revision then return s end
+  s = { revision = P.registry_revision, match = {}, unknown = {} }
   local keys = {}
   for key in pairs(d.on) do keys[#keys + 1] = key end
   tsort(keys, function(a, b)
