@@ -283,6 +283,34 @@ extension PostgresEventStore: ProjectionStore {
         }
     }
 
+    /// Leases are timed by the database's clock (`clock_timestamp()`), so nodes need not agree on the time.
+    public func leaseProjection(name: String, owner: String, seconds: Double) throws -> Bool {
+        let (names, logger) = (projectionNamesTable, self.logger)
+        return try withConnection("leasing projection \(name)", retry: .always) { connection, _ in
+            var held = false
+            for try await _ in try await connection.query("""
+                INSERT INTO \(unescaped: names) AS n (name, highest, lease_owner, lease_until)
+                VALUES (\(name), 0, \(owner), clock_timestamp() + make_interval(secs => \(seconds)))
+                ON CONFLICT (name) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+                WHERE n.lease_owner IS NULL OR n.lease_owner = excluded.lease_owner OR n.lease_until < clock_timestamp()
+                RETURNING 1
+                """, logger: logger).decode(Int.self) {
+                held = true
+            }
+            return held
+        }
+    }
+
+    public func releaseProjection(name: String, owner: String) throws {
+        let (names, logger) = (projectionNamesTable, self.logger)
+        try withConnection("releasing projection \(name)", retry: .always) { connection, _ -> Void in
+            try await connection.query("""
+                UPDATE \(unescaped: names) SET lease_owner = NULL, lease_until = '-infinity'
+                WHERE name = \(name) AND lease_owner = \(owner)
+                """, logger: logger)
+        }
+    }
+
     /// The end of what the global feed shows now: the position of the newest event whose
     /// transaction is older than every open one (the fence of `+append`), 0 when there is
     /// none. Those events are a prefix of the position order, so this is exactly the last

@@ -50,7 +50,8 @@ extension PostgresEventStore {
             ],
             // 1 -> 2: projections (ProjectionStore), the columns of the SQLite store's tables.
             // `projection_names` keeps the highest generation number each projection had, so
-            // numbers are never reused after a drop; its row is also the lock that orders the
+            // numbers are never reused after a drop, and which runner leases the projection until
+            // when (the database's clock, so nodes' clocks need not agree); its row is also the lock that orders the
             // changes of which generation is active (see `+projections`). Names are text in
             // the "C" collation, so ORDER BY compares UTF-8 bytes as SQLite does, whatever the
             // database's locale. A view key is UTF-8 bytes (bytea): bytea compares bytes, so
@@ -61,7 +62,9 @@ extension PostgresEventStore {
                 """
                 CREATE TABLE \(projectionNames) (
                     name        text COLLATE "C" PRIMARY KEY,
-                    highest     bigint  NOT NULL
+                    highest     bigint  NOT NULL,
+                    lease_owner text,
+                    lease_until timestamptz NOT NULL DEFAULT '-infinity'
                 )
                 """,
                 """

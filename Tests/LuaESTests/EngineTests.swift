@@ -16,6 +16,20 @@ import Testing
         #expect(try store.events(of: StreamID(aggregate: "Counter", key: "c")).map(\.version) == [1, 2, 3])
     }
 
+    @Test func aConsistentReadCatchesUpWithOtherEnginesCommits() throws {
+        let store = InMemoryEventStore()
+        let a = try loadExample("counter.lua", store: store)
+        let b = try loadExample("counter.lua", store: store)
+        _ = try a.execute(aggregate: "Counter", key: "c", command: "increment")          // a caches version 1
+        #expect(try a.state(aggregate: "Counter", key: "c").version == 1)
+        _ = try b.execute(aggregate: "Counter", key: "c", command: "increment", args: #"{"by":5}"#)
+        let read = try a.state(aggregate: "Counter", key: "c")
+        #expect(read.version == 2, "the read replays what another engine appended after a's cached version")
+        #expect(read.state == #"{"count":6}"#)
+        let r = try a.execute(aggregate: "Counter", key: "c", command: "increment")      // no conflict now
+        #expect(r.version == 3)
+    }
+
     @Test func anExplicitExpectedVersionReportsTheConflict() throws {
         let store = InMemoryEventStore()
         let engine = try loadExample("counter.lua", store: store)

@@ -167,6 +167,27 @@ struct ProjectionContract {
     }
 
     @Test(arguments: StoreFactory.all)
+    func aLeaseHasOneOwnerUntilItExpiresOrIsReleased(_ factory: StoreFactory) throws {
+        let fixture = try StoreFixture(factory)
+        defer { fixture.close() }
+        let store = try views(fixture)
+        #expect(try store.leaseProjection(name: "P", owner: "a", seconds: 30))
+        #expect(try !store.leaseProjection(name: "P", owner: "b", seconds: 30))
+        #expect(try store.leaseProjection(name: "P", owner: "a", seconds: 30), "the owner renews")
+        #expect(try store.leaseProjection(name: "Q", owner: "b", seconds: 30), "leases are per projection")
+        try store.releaseProjection(name: "P", owner: "b")  // not b's: nothing happens
+        #expect(try !store.leaseProjection(name: "P", owner: "b", seconds: 30))
+        try store.releaseProjection(name: "P", owner: "a")
+        #expect(try store.leaseProjection(name: "P", owner: "b", seconds: 0.2), "released: taken at once")
+        #expect(try !store.leaseProjection(name: "P", owner: "a", seconds: 30))
+        Thread.sleep(forTimeInterval: 0.4)
+        #expect(try store.leaseProjection(name: "P", owner: "a", seconds: 30), "expired: taken over")
+        // a lease taken before the projection's first generation does not disturb the numbering
+        #expect(try store.createProjectionGeneration(name: "P", fingerprint: "f", activate: true).generation == 1)
+        #expect(try !store.leaseProjection(name: "P", owner: "b", seconds: 30), "creating a generation keeps the lease")
+    }
+
+    @Test(arguments: StoreFactory.all)
     func headIsTheNewestPosition(_ factory: StoreFactory) throws {
         let fixture = try StoreFixture(factory)
         defer { fixture.close() }

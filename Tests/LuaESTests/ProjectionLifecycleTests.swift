@@ -68,6 +68,26 @@ import Testing
         #expect(try store.projectionGenerations(named: "Totals").map(\.generation) == [2], "the old generation is deleted")
     }
 
+    @Test func withLeasesOneRunnerBuildsAProjectionAndAnotherTakesOver() throws {
+        let store = InMemoryEventStore()
+        let engine = try makeEngine(Self.counting, store: store)
+        try Self.post(engine, Array(1...30))
+        let first = try Projector(engine: try makeEngine(Self.counting, store: store), pageSize: 10)
+        let second = try Projector(engine: try makeEngine(Self.counting, store: store), pageSize: 10)
+        first.lease = ("first", 30)
+        second.lease = ("second", 30)
+        try first.prepare()
+        try second.prepare()
+        #expect(try first.pass())
+        #expect(try !second.pass(), "the second runner does not hold the lease: it does nothing")
+        #expect(try store.projectionGenerations(named: "Totals").first?.position == 10)
+        try first.releaseLeases()   // a clean stop
+        try second.catchUp()
+        #expect(try store.projectionGenerations(named: "Totals").first?.position == 30)
+        #expect(try !first.pass(), "the lease moved to the second runner")
+        #expect(try Self.document(store, "Totals", "k0")?["count"] as? Int == 10)
+    }
+
     @Test func anUnrelatedChangeKeepsTheFingerprint() throws {
         let a = try makeEngine(Self.counting)
         let b = try makeEngine(Self.counting.replacingOccurrences(of: "return Ledger.Posted{ amount = cmd.amount }",

@@ -19,6 +19,9 @@ struct ServeOnPostgresTests {
           state.count = state.count + 1
           state.sum = state.sum + ev.n
         end
+        projection("Sums", { initial = { count = 0, sum = 0 }, on = { Added = function(view, ev, meta)
+          view:update(meta.key, function(d) d.count = d.count + 1; d.sum = d.sum + ev.n end)
+        end } })
         return Tally
         """
 
@@ -69,8 +72,38 @@ struct ServeOnPostgresTests {
         let feed = try HTTP.request("GET", nodes[0].base + "/events?limit=10000")
         let feedEvents = (try JSONSerialization.jsonObject(with: feed.body) as? [String: Any])?["events"] as? [[String: Any]] ?? []
         #expect(feedEvents.count == total)
+        // the projection (run by whichever node holds its lease) counts every event once
+        try expectSums(nodes[1], keys: keys, events: total)
+        // a clean stop hands the lease over: the other node carries on
+        nodes[0].stop()
+        for key in keys { _ = try HTTP.request("POST", nodes[1].base + "/Tally/\(key)/add", body: #"{"n":1}"#) }
+        try expectSums(nodes[1], keys: keys, events: total + keys.count)
         let conflicts = all.filter { $0.status == 409 }.count
         print("two esrun serve nodes on PostgreSQL: \(total) commands committed, \(conflicts) answered 409 (If-Match), "
             + "\(all.count) requests")
+    }
+
+    /// Waits until the `Sums` projection has taken `events` events, then compares it with each stream.
+    func expectSums(_ node: ServeProcess, keys: [String], events: Int) throws {
+        var counted = 0
+        for _ in 0..<150 {
+            counted = 0
+            for key in keys {
+                let reply = try HTTP.request("GET", node.base + "/projections/Sums/\(key)")
+                let doc = (try? JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["document"] as? [String: Any]
+                counted += (doc?["count"] as? NSNumber)?.intValue ?? 0
+            }
+            if counted >= events { break }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        #expect(counted == events, "the projection counted \(counted) of \(events) events")
+        for key in keys {
+            let state = try JSONSerialization.jsonObject(with: try HTTP.request("GET", node.base + "/Tally/\(key)").body) as? [String: Any]
+            let reply = try HTTP.request("GET", node.base + "/projections/Sums/\(key)")
+            let doc = (try JSONSerialization.jsonObject(with: reply.body) as? [String: Any])?["document"] as? [String: Any]
+            let expected = state?["state"] as? [String: Any]
+            #expect((doc?["sum"] as? NSNumber) == (expected?["sum"] as? NSNumber), "sum of \(key)")
+            #expect((doc?["count"] as? NSNumber) == (expected?["count"] as? NSNumber), "count of \(key)")
+        }
     }
 }

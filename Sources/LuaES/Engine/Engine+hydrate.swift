@@ -37,23 +37,32 @@ extension Engine {
             ref = r
         }
         do {
-            while true {
-                var limit = options.replayPageSize
-                if let upTo { limit = Int(min(Int64(limit), max(upTo - version, 0))) }
-                if limit == 0 { break }
-                try store.readReplayPage(&replayPage, of: stream, after: version, upTo: upTo, limit: limit)
-                guard let last = replayPage.lastVersion else { break }
-                try checkLoaded(agg, stream, page: replayPage)
-                try host.replay(aggregate: agg.name, stateRef: &ref, page: replayPage)
-                options.statistics?.addReplayed(replayPage.count)
-                version = last
-                if replayPage.count < limit { break }
-            }
+            version = try replayStored(agg, stream, onto: &ref, after: version, upTo: upTo)
         } catch {
             host.unref(ref)
             throw error
         }
         return (ref, version)
+    }
+
+    /// Replays the stored events of `stream` after `version` (up to `upTo`) onto the state at
+    /// `ref`, page by page; returns the version reached. On failure the caller still owns `ref`.
+    func replayStored(_ agg: AggregateInfo, _ stream: StreamID, onto ref: inout Int32, after version: Int64,
+                      upTo: Int64?) throws -> Int64 {
+        var version = version
+        while true {
+            var limit = options.replayPageSize
+            if let upTo { limit = Int(min(Int64(limit), max(upTo - version, 0))) }
+            if limit == 0 { break }
+            try store.readReplayPage(&replayPage, of: stream, after: version, upTo: upTo, limit: limit)
+            guard let last = replayPage.lastVersion else { break }
+            try checkLoaded(agg, stream, page: replayPage)
+            try host.replay(aggregate: agg.name, stateRef: &ref, page: replayPage)
+            options.statistics?.addReplayed(replayPage.count)
+            version = last
+            if replayPage.count < limit { break }
+        }
+        return version
     }
 
     /// The stored snapshot as a state ref, when it exists, matches the script's fingerprint and decodes.

@@ -84,7 +84,14 @@ public final class Engine {
             }
             return StateResult(version: reached, state: try encodeState(ref))
         }
-        let (ref, reached) = try takeState(agg, stream)
+        var (ref, reached) = try takeState(agg, stream)
+        do {
+            // A cached state may be behind what other engines, processes or nodes appended since.
+            reached = try replayStored(agg, stream, onto: &ref, after: reached, upTo: nil)
+        } catch {
+            host.unref(ref)
+            throw error
+        }
         defer { putState(stream, ref: ref, version: reached) }
         return StateResult(version: reached, state: try encodeState(ref))
     }

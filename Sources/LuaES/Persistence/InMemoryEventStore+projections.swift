@@ -36,6 +36,14 @@ extension InMemoryEventStore: ProjectionStore {
         }
     }
 
+    public func leaseProjection(name: String, owner: String, seconds: Double) throws -> Bool {
+        try locked { $0.lease(name: name, owner: owner, seconds: seconds) }
+    }
+
+    public func releaseProjection(name: String, owner: String) throws {
+        try locked { $0.release(name: name, owner: owner) }
+    }
+
     private func locked<T>(_ body: (inout ProjectionTables) throws -> T) throws -> T {
         try lock.withLock {
             try checkOpen()

@@ -44,6 +44,16 @@ public protocol ProjectionStore: AnyObject, Sendable {
 
     /// The position of the newest committed event, 0 when there is none.
     func headPosition() throws -> Int64
+
+    /// Claims or renews the right to run projection `name` for `seconds`: true when `owner`
+    /// holds it now (it was free, had expired, or was `owner`'s already). Runners on several
+    /// processes or nodes use it so that one of them builds each projection, and another
+    /// takes over when that one stops renewing. The compare-and-set of `commitProjection`
+    /// keeps views exact whatever the leases say: a lease saves work, it guards nothing.
+    func leaseProjection(name: String, owner: String, seconds: Double) throws -> Bool
+
+    /// Gives up `owner`'s lease on `name` (a clean stop), so another runner takes over at once.
+    func releaseProjection(name: String, owner: String) throws
 }
 
 /// One generation of a projection: the views one version of its code built.

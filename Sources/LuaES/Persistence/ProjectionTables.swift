@@ -1,3 +1,5 @@
+import Foundation
+
 /// Projection generations and their views held in memory: the in-memory store's side of
 /// `ProjectionStore`. A value type: its owner guards it with its own lock.
 struct ProjectionTables {
@@ -7,6 +9,7 @@ struct ProjectionTables {
     /// Documents by the bytes of their keys: Swift's `String` equality is canonical
     /// equivalence, while SQLite and PostgreSQL keep "é" and "e\u{301}" apart.
     private var views: [String: [Int64: [[UInt8]: ViewDocument]]] = [:]
+    private var leases: [String: (owner: String, until: Date)] = [:]
 
     func list(named name: String?) -> [ProjectionGeneration] {
         generations.filter { name == nil || $0.key == name }
@@ -69,6 +72,17 @@ struct ProjectionTables {
             generations[name]?[generation] = nil
         }
         return keys.count
+    }
+
+    mutating func lease(name: String, owner: String, seconds: Double) -> Bool {
+        let now = Date()
+        if let held = leases[name], held.owner != owner, held.until > now { return false }
+        leases[name] = (owner, now.addingTimeInterval(seconds))
+        return true
+    }
+
+    mutating func release(name: String, owner: String) {
+        if leases[name]?.owner == owner { leases[name] = nil }
     }
 
     private mutating func deactivateAll(_ name: String) {

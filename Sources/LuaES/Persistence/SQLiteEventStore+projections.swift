@@ -34,6 +34,13 @@ extension SQLiteEventStore: ProjectionStore {
         """
     static let dropGenerationSQL = "DELETE FROM projections WHERE name = ?1 AND generation = ?2"
     static let headSQL = "SELECT coalesce(max(position), 0) FROM events"
+    static let leaseSQL = """
+        INSERT INTO projection_names (name, highest, lease_owner, lease_until) VALUES (?1, 0, ?2, ?3)
+        ON CONFLICT (name) DO UPDATE SET lease_owner = excluded.lease_owner, lease_until = excluded.lease_until
+        WHERE projection_names.lease_owner IS NULL OR projection_names.lease_owner = excluded.lease_owner
+           OR projection_names.lease_until < ?4
+        """
+    static let releaseSQL = "UPDATE projection_names SET lease_owner = NULL, lease_until = 0 WHERE name = ?1 AND lease_owner = ?2"
 
     public func projectionGenerations(named name: String?) throws -> [ProjectionGeneration] {
         try withReader { reader in
@@ -191,6 +198,34 @@ extension SQLiteEventStore: ProjectionStore {
 
     public func headPosition() throws -> Int64 {
         try withReader { try $0.integer(Self.headSQL) }
+    }
+
+    public func leaseProjection(name: String, owner: String, seconds: Double) throws -> Bool {
+        let now = Self.now()
+        return try withWriter { writer in
+            try inTransaction(writer) {
+                try writer.withStatement(Self.leaseSQL) { statement in
+                    try statement.bind(name, at: 1)
+                    try statement.bind(owner, at: 2)
+                    try statement.bind(now + Int64(seconds * 1000), at: 3)
+                    try statement.bind(now, at: 4)
+                    _ = try statement.step()
+                    return writer.changes == 1
+                }
+            }
+        }
+    }
+
+    public func releaseProjection(name: String, owner: String) throws {
+        try withWriter { writer in
+            try inTransaction(writer) {
+                try writer.withStatement(Self.releaseSQL) { statement in
+                    try statement.bind(name, at: 1)
+                    try statement.bind(owner, at: 2)
+                    _ = try statement.step()
+                }
+            }
+        }
     }
 
     private func run(_ writer: SQLiteConnection, _ sql: String, _ name: String) throws {

@@ -43,11 +43,14 @@ extension SQLiteEventStore {
         );
         """,
         // 1 -> 2: projections (ProjectionStore). `projection_names` keeps the highest
-        // generation number each projection had, so numbers are never reused after a drop.
+        // generation number each projection had, so numbers are never reused after a drop,
+        // and which runner leases the projection until when (milliseconds since the epoch).
         """
         CREATE TABLE projection_names (
             name        TEXT    PRIMARY KEY,
-            highest     INTEGER NOT NULL
+            highest     INTEGER NOT NULL,
+            lease_owner TEXT,
+            lease_until INTEGER NOT NULL DEFAULT 0
         );
         CREATE TABLE projections (
             name        TEXT    NOT NULL,

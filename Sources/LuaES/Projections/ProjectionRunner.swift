@@ -8,6 +8,9 @@ public final class ProjectionRunner: @unchecked Sendable {
     // @unchecked: `reloads` is only touched while `lock` is held; `projector` only on the loop's thread.
     private let makeEngine: @Sendable () throws -> Engine
     private let pageSize: Int
+    private let leaseSeconds: Double
+    /// Who this runner is in projection leases: host, process and a random part.
+    public let owner = "\(ProcessInfo.processInfo.hostName):\(ProcessInfo.processInfo.processIdentifier):\(UUID().uuidString.prefix(8))"
     private let logger: Logger
     private let lock = NSLock()
     private var reloads = 0
@@ -19,10 +22,13 @@ public final class ProjectionRunner: @unchecked Sendable {
     ///   - makeEngine: loads the domain script into a new engine (called on the runner's thread, again on reload).
     ///   - pageSize: events per page.
     ///   - pollInterval: seconds between polls when nobody calls `notify`.
-    public init(pageSize: Int = 500, pollInterval: TimeInterval = 0.2, logger: Logger = Logger(label: "luaes.projections"),
-                makeEngine: @escaping @Sendable () throws -> Engine) {
+    ///   - leaseSeconds: how long a runner keeps a projection after its last renewal; another
+    ///     runner (process, node) takes it over after that (at once after a clean `stop`).
+    public init(pageSize: Int = 500, pollInterval: TimeInterval = 0.2, leaseSeconds: Double = 15,
+                logger: Logger = Logger(label: "luaes.projections"), makeEngine: @escaping @Sendable () throws -> Engine) {
         self.makeEngine = makeEngine
         self.pageSize = pageSize
+        self.leaseSeconds = leaseSeconds
         self.logger = logger
         loop = WakeableLoop(name: "esrun-projections", interval: pollInterval, failure: "projections failed",
                             logger: logger) { [weak self] in try self?.pass() }
@@ -42,8 +48,14 @@ public final class ProjectionRunner: @unchecked Sendable {
         loop.wake()
     }
 
-    /// Stops the thread after the page in progress.
-    public func stop() { loop.stop() }
+    /// Stops the thread after the page in progress and gives up its leases.
+    public func stop() {
+        loop.stop()
+        // the loop's thread has ended: the projector is no longer in use there
+        do { try projector?.releaseLeases() } catch {
+            logger.warning("projection leases not released; others take over when they expire", metadata: ["error": "\(error)"])
+        }
+    }
 
     /// Takes a waiting reload request.
     private func takeReload() -> Bool {
@@ -59,11 +71,13 @@ public final class ProjectionRunner: @unchecked Sendable {
     /// pages to a stop or a reload.
     private func pass() throws {
         if takeReload() || !loaded {
+            try projector?.releaseLeases()
             projector = nil
             loaded = false
             let engine = try makeEngine()
             if !engine.projections.isEmpty {
                 let made = try Projector(engine: engine, pageSize: pageSize, logger: logger)
+                made.lease = (owner, leaseSeconds)
                 try made.prepare()
                 projector = made
             }

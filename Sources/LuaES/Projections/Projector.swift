@@ -20,6 +20,12 @@ public final class Projector {
     public var pageSize: Int
     /// Documents per delete when an old generation is removed.
     public var dropSlice = 5_000
+    /// Run a projection only while holding its lease (`ProjectionStore.leaseProjection`), as
+    /// this owner, renewed every third of `seconds`. Nil runs every projection regardless:
+    /// the compare-and-set on checkpoints keeps that exact, at the cost of repeated work.
+    public var lease: (owner: String, seconds: Double)?
+    /// When each held lease is due for renewal.
+    private var renewals: [String: Date] = [:]
     let logger: Logger
 
     /// - Throws: `EngineError` when the engine's store keeps no views.
@@ -70,7 +76,30 @@ public final class Projector {
         while try pass(only: name) {}
     }
 
+    /// Gives up the leases this projector holds (a clean stop), so another runner takes over at once.
+    public func releaseLeases() throws {
+        guard let lease else { return }
+        for name in renewals.keys.sorted() { try views.releaseProjection(name: name, owner: lease.owner) }
+        renewals.removeAll()
+    }
+
+    /// True while this projector may run `name`: no leasing, or a lease held (renewed when due).
+    private func holdsLease(_ name: String) throws -> Bool {
+        guard let lease else { return true }
+        let now = Date()
+        if let due = renewals[name], due > now { return true }
+        guard try views.leaseProjection(name: name, owner: lease.owner, seconds: lease.seconds) else {
+            if renewals.removeValue(forKey: name) != nil {
+                logger.warning("projection lease taken over by another runner", metadata: ["projection": "\(name)"])
+            }
+            return false
+        }
+        renewals[name] = now.addingTimeInterval(lease.seconds / 3)
+        return true
+    }
+
     private func step(_ projection: ProjectionInfo) throws -> Bool {
+        guard try holdsLease(projection.name) else { return false }
         let generations = try views.projectionGenerations(named: projection.name)
         guard let current = Self.current(projection, in: generations), current.failure == nil else { return false }
         let events = try engine.store.events(after: current.position, limit: pageSize)
