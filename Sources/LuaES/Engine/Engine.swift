@@ -84,13 +84,18 @@ public final class Engine {
             }
             return StateResult(version: reached, state: try encodeState(ref))
         }
-        var (ref, reached) = try takeState(agg, stream)
-        do {
-            // A cached state may be behind what other engines, processes or nodes appended since.
-            reached = try replayStored(agg, stream, onto: &ref, after: reached, upTo: nil)
-        } catch {
-            host.unref(ref)
-            throw error
+        var ref: Int32, reached: Int64
+        if let cached = cache.take(stream) {
+            (ref, reached) = cached
+            do {
+                // A cached state may be behind what other engines, processes or nodes appended since.
+                reached = try replayStored(agg, stream, onto: &ref, after: reached, upTo: nil)
+            } catch {
+                host.unref(ref)
+                throw error
+            }
+        } else {
+            (ref, reached) = try loadState(agg, stream, upTo: nil)
         }
         defer { putState(stream, ref: ref, version: reached) }
         return StateResult(version: reached, state: try encodeState(ref))
