@@ -25,6 +25,9 @@ extension ESRun {
         @Option(help: "Most documents to list.") var limit = 100
         @Option(help: "Events per page while catching up.") var pageSize = 500
         @Flag(help: "Answer from the stored views as they are.") var noCatchUp = false
+        @Flag(help: "Rebuild NAME from the start of the feed beside the active views (they answer until it is caught up).")
+        var rebuild = false
+        @Flag(help: "Delete every view of NAME, a projection the script no longer defines.") var drop = false
 
         @OptionGroup var store: StoreOptions
 
@@ -34,25 +37,36 @@ extension ESRun {
             if key != nil && (prefix != nil || after != nil) {
                 throw ValidationError("give a KEY or --prefix/--after, not both")
             }
+            if (rebuild || drop) && (name == nil || key != nil || prefix != nil || after != nil) {
+                throw ValidationError("--rebuild and --drop take a projection NAME and nothing else")
+            }
+            if rebuild && drop { throw ValidationError("--rebuild or --drop, not both") }
         }
 
         func run() throws {
             try reporting {
                 let engine = try store.makeEngine(domain: domain)
                 defer { try? engine.store.close() }
+                if drop, let name {
+                    let (generations, documents) = try Projector(engine: engine).drop(name)
+                    output(JSONText.object([("dropped", JSONText.quote(name)), ("generations", String(generations)),
+                                            ("documents", String(documents))]))
+                    return
+                }
                 if let name, engine.domain.projection(named: name) == nil {
                     let known = engine.projections.map(\.name).joined(separator: ", ")
                     throw EngineError(kind: .invalid, code: "unknown_projection", message:
                                               "\(domain) has no projection named \(name) (it has: \(known.isEmpty ? "none" : known))")
                 }
                 let projector = try Projector(engine: engine, pageSize: pageSize)
+                if rebuild, let name { try projector.rebuild(name) }
                 if !noCatchUp {
                     try projector.prepare()
                     try projector.catchUp(only: name)
                 }
                 let statuses = try ProjectionStatus.all(domain: engine.domain, store: projector.views)
-                guard let name else {
-                    for status in statuses { output(status.json) }
+                guard let name, !rebuild else {
+                    for status in statuses where name == nil || status.name == name { output(status.json) }
                     return
                 }
                 try answer(name, projector.views)

@@ -88,6 +88,30 @@ import Testing
         #expect(try Self.document(store, "Totals", "k0")?["count"] as? Int == 10)
     }
 
+    @Test func aRequestedRebuildIsBlueGreenAndADroppedProjectionIsGone() throws {
+        let store = InMemoryEventStore()
+        let engine = try makeEngine(Self.counting, store: store)
+        try Self.post(engine, Array(1...30))
+        let projector = try Projector(engine: engine, pageSize: 10)
+        try projector.prepare()
+        try projector.catchUp()
+        let rebuilt = try projector.rebuild("Totals")
+        #expect(rebuilt.generation == 2 && !rebuilt.isActive)
+        #expect(try projector.pass())
+        #expect(try store.projectionGenerations(named: "Totals").first(where: \.isActive)?.generation == 1,
+                "the old views answer while the rebuild runs")
+        try projector.catchUp()
+        #expect(try store.projectionGenerations(named: "Totals").map(\.generation) == [2])
+        #expect(try Self.document(store, "Totals", "k0")?["count"] as? Int == 10)
+        #expect(engineError { _ = try projector.drop("Totals") }?.code == "projection_in_script")
+        #expect(engineError { _ = try projector.rebuild("Nope") }?.code == "unknown_projection")
+
+        let without = try Projector(engine: try makeEngine(Self.ledger, store: store))
+        let dropped = try without.drop("Totals")
+        #expect(dropped.generations == 1 && dropped.documents == 3)
+        #expect(try store.projectionGenerations(named: "Totals").isEmpty)
+    }
+
     @Test func anUnrelatedChangeKeepsTheFingerprint() throws {
         let a = try makeEngine(Self.counting)
         let b = try makeEngine(Self.counting.replacingOccurrences(of: "return Ledger.Posted{ amount = cmd.amount }",

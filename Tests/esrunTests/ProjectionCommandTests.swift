@@ -66,6 +66,20 @@ import Testing
         #expect(check.stdout.contains("status:      live at 4 of 4 (lag 0, generation 1)"), "\(check.stdout)")
     }
 
+    @Test func rebuildsAndDrops() throws {
+        let dir = try ESRunProcess.workspace()
+        #expect(try ESRunProcess.run(["exec", "bank.lua", "Account", "a", "open", #"{"owner":"x"}"#], in: dir).status == 0)
+        #expect(try ESRunProcess.run(["projection", "bank.lua", "Balances", "owner:x"], in: dir).stdout == #"{"accounts":1,"balance":0}"# + "\n")
+        let rebuilt = try ESRunProcess.run(["projection", "bank.lua", "Balances", "--rebuild"], in: dir)
+        #expect(rebuilt.status == 0 && rebuilt.stdout.contains(#""state":"live","generation":2"#), "\(rebuilt.stdout)\(rebuilt.stderr)")
+        let refused = try ESRunProcess.run(["projection", "bank.lua", "Balances", "--drop"], in: dir)
+        #expect(refused.status == 2 && refused.stderr.contains("still defines projection Balances"))
+        let dropped = try ESRunProcess.run(["projection", "counter.lua", "Balances", "--drop"], in: dir)
+        #expect(dropped.stdout == #"{"dropped":"Balances","generations":1,"documents":2}"# + "\n", "\(dropped.stderr)")
+        let bad = try ESRunProcess.run(["projection", "bank.lua", "Balances", "k", "--rebuild"], in: dir)
+        #expect(bad.status != 0 && bad.stderr.contains("take a projection NAME and nothing else"))
+    }
+
     @Test func badInputIsRefusedClearly() throws {
         let dir = try ESRunProcess.workspace()
         let unknown = try ESRunProcess.run(["projection", "bank.lua", "Nope"], in: dir)

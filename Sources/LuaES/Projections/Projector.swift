@@ -76,6 +76,41 @@ public final class Projector {
         while try pass(only: name) {}
     }
 
+    /// Rebuilds `name` from the start of the feed beside its active generation, as a code
+    /// change would (blue/green): the new generation takes over once caught up.
+    /// - Throws: `EngineError` when the script has no such projection.
+    @discardableResult
+    public func rebuild(_ name: String) throws -> ProjectionGeneration {
+        guard let projection = engine.domain.projection(named: name) else {
+            throw EngineError.invalid("unknown_projection", "the script has no projection named \(name)")
+        }
+        let generations = try views.projectionGenerations(named: name)
+        let created = try views.createProjectionGeneration(
+            name: name, fingerprint: projection.fingerprint, activate: !generations.contains(where: \.isActive))
+        logger.info("rebuilding a projection on request", metadata: ["projection": "\(name)", "generation": "\(created.generation)"])
+        return created
+    }
+
+    /// Deletes every generation and document of a projection the script no longer defines.
+    /// - Returns: how many generations and documents were deleted.
+    /// - Throws: `EngineError` when the script still defines it (rebuild it instead).
+    public func drop(_ name: String) throws -> (generations: Int, documents: Int) {
+        if engine.domain.projection(named: name) != nil {
+            throw EngineError.invalid("projection_in_script", "the script still defines projection \(name): "
+                + "remove it from the script first, or rebuild it instead")
+        }
+        var documents = 0
+        let generations = try views.projectionGenerations(named: name)
+        for generation in generations {
+            while true {
+                let deleted = try views.dropProjectionGeneration(name: name, generation: generation.generation, limit: dropSlice)
+                documents += deleted
+                if deleted < dropSlice { break }
+            }
+        }
+        return (generations.count, documents)
+    }
+
     /// Gives up the leases this projector holds (a clean stop), so another runner takes over at once.
     public func releaseLeases() throws {
         guard let lease else { return }
