@@ -50,6 +50,7 @@ extension PostgresEventStore {
     /// savepoints the first failing batch fails the whole transaction.
     private func commit(_ batches: [AppendBatch], savepoints: Bool, what: String) throws -> [Result<[RecordedEvent], StoreError>] {
         let (events, lockKey, logger, hooks) = (self.events, appendLockKey, self.logger, self.hooks)
+        let channel = commitListener.channel
         return try withConnection(what, retry: .beforeBegin) { connection, progress in
             let now = Self.now()
             var locked = false
@@ -86,7 +87,9 @@ extension PostgresEventStore {
                             results.append(.failure(.conflict(batch.stream, expected: batch.expectedVersion, actual: actual)))
                         }
                     }
-                    try await connection.query("SELECT pg_advisory_unlock(\(lockKey))", logger: logger)
+                    // The notification goes out at COMMIT (never on a rollback): other nodes'
+                    // long polls and projections wake at once (PostgresCommitListener).
+                    try await connection.query("SELECT pg_advisory_unlock(\(lockKey)), pg_notify(\(channel), '')", logger: logger)
                     locked = false
                     if let pause = hooks.pauseBeforeCommit?() { try await Task.sleep(for: pause) }
                     return results

@@ -37,6 +37,8 @@ public final class PostgresEventStore: EventStore, Sendable {
     let events: String, snapshots: String, schemaVersionTable: String
     /// The advisory-lock key that orders appends in this schema (see `+append`).
     let appendLockKey: Int64
+    /// Hears the commits of every node on this schema (`onCommits`).
+    let commitListener: PostgresCommitListener
 
     /// Opens the store, creating the schema and its tables when missing.
     ///
@@ -54,6 +56,12 @@ public final class PostgresEventStore: EventStore, Sendable {
         snapshots = schema + ".snapshots"
         schemaVersionTable = schema + ".schema_version"
         appendLockKey = Self.lockKey("esrun.append." + configuration.schema)
+        commitListener = PostgresCommitListener(
+            channel: Self.commitChannel(appendLockKey),
+            configuration: PostgresConnection.Configuration(
+                host: configuration.host, port: configuration.port, username: configuration.username,
+                password: configuration.password, database: configuration.database, tls: .disable),
+            logger: logger)
 
         var options = PostgresClient.Configuration.Options()
         options.maximumConnections = configuration.poolSize
@@ -80,6 +88,11 @@ public final class PostgresEventStore: EventStore, Sendable {
         }
     }
 
+    /// The NOTIFY channel of the schema's commits: short and an identifier whatever the schema's name.
+    static func commitChannel(_ lockKey: Int64) -> String {
+        "esrun_commits_" + String(UInt64(bitPattern: lockKey), radix: 16)
+    }
+
     /// Opens the store at a `postgres://` URL (see `PostgresStoreConfiguration`).
     public convenience init(url: String, logger: Logger = Logger(label: "luaes.postgres")) throws {
         try self.init(configuration: PostgresStoreConfiguration(url: url), logger: logger)
@@ -95,6 +108,7 @@ public final class PostgresEventStore: EventStore, Sendable {
     /// does nothing.
     public func close() throws {
         guard isClosed.close() else { return }
+        commitListener.stop()
         runner.cancel()  // ends PostgresClient.run(), which closes the pool's connections
         let runner = self.runner
         let ended = DispatchSemaphore(value: 0)

@@ -46,6 +46,12 @@ public final class ESRunServer: Sendable {
                     try Self.makeEngine(script: script, store: store, options: projectionOptions, logger: logger)
                 } : nil
             self.projections = projections
+            // Commits of other nodes (PostgreSQL) wake the long polls, the publisher and projections too.
+            store.commitNotifier?.onCommits {
+                feed.notify()
+                publisher?.notify()
+                projections?.notify()
+            }
             pool = try WorkerPool(count: configuration.workers, makeEngine: {
                 try Self.makeEngine(script: script, store: store, options: engineOptions, logger: logger)
             }, afterBatch: { _ in

@@ -83,6 +83,34 @@ struct ServeOnPostgresTests {
             + "\(all.count) requests")
     }
 
+    @Test(.enabled(if: url != nil, "needs ESRUN_TEST_POSTGRES_URL (a PostgreSQL server); scripts/test.sh starts one"))
+    func aFollowOnOneNodeWakesForAnotherNodesCommit() throws {
+        let directory = try ESRunProcess.workspace()
+        defer { try? FileManager.default.removeItem(at: directory) }
+        try Self.tally.write(to: directory.appendingPathComponent("tally.lua"), atomically: true, encoding: .utf8)
+        let database = Self.url! + "?schema=follow_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+        let nodes = try (0..<2).map { _ in
+            try ServeProcess(["serve", "tally.lua", "--postgres", database, "--port", "0", "--workers", "1"], in: directory)
+        }
+        defer { for node in nodes { node.stop() } }
+        _ = try HTTP.request("POST", nodes[0].base + "/Tally/t/add", body: #"{"n":1}"#)
+        Thread.sleep(forTimeInterval: 1)  // both nodes are listening by now
+        let answered = Locked<(seconds: Double, body: String)?>(nil)
+        let follower = Thread {
+            let started = Date()
+            let reply = try? HTTP.request("GET", nodes[1].base + "/events?after=1&follow=true&wait=25")
+            answered.withLock { $0 = (Date().timeIntervalSince(started), String(decoding: reply?.body ?? Data(), as: UTF8.self)) }
+        }
+        follower.start()
+        Thread.sleep(forTimeInterval: 0.5)
+        _ = try HTTP.request("POST", nodes[0].base + "/Tally/t/add", body: #"{"n":2}"#)
+        for _ in 0..<300 where answered.current == nil { Thread.sleep(forTimeInterval: 0.1) }
+        let result = try #require(answered.current, "the long poll on the other node never answered")
+        #expect(result.body.contains(#""position":2"#), "\(result.body)")
+        // woken by the commit on the other node, long before its 25 s wait would end
+        #expect(result.seconds < 15, "the follow answered after \(result.seconds) s")
+    }
+
     /// Waits until the `Sums` projection has taken `events` events, then compares it with each stream.
     func expectSums(_ node: ServeProcess, keys: [String], events: Int) throws {
         var counted = 0
