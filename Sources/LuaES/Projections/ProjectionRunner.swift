@@ -5,7 +5,8 @@ import Logging
 /// after commits (in-process) and every `pollInterval` otherwise (commits of other
 /// processes or nodes). The engine is made on that thread and only used there.
 public final class ProjectionRunner: @unchecked Sendable {
-    // @unchecked: `reloads` is only touched while `lock` is held; `projector` only on the loop's thread.
+    // @unchecked: `reloads` is only touched while `lock` is held; `projector` and `loaded` only on
+    // the loop's thread (and by `stop` once that thread has ended).
     private let makeEngine: @Sendable () throws -> Engine
     private let pageSize: Int
     private let leaseSeconds: Double
@@ -71,9 +72,13 @@ public final class ProjectionRunner: @unchecked Sendable {
     /// pages to a stop or a reload.
     private func pass() throws {
         if takeReload() || !loaded {
-            try projector?.releaseLeases()
-            projector = nil
-            loaded = false
+            loaded = false  // first: should anything below fail, the next pass loads again
+            if let old = projector {
+                projector = nil
+                do { try old.releaseLeases() } catch {
+                    logger.warning("projection leases not released; they expire", metadata: ["error": "\(error)"])
+                }
+            }
             let engine = try makeEngine()
             if !engine.projections.isEmpty {
                 let made = try Projector(engine: engine, pageSize: pageSize, logger: logger)
