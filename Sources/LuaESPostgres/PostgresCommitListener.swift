@@ -62,9 +62,11 @@ final class PostgresCommitListener: @unchecked Sendable {
     private func listen() async {
         var pause: Duration = .milliseconds(200)
         while !isStopped && !Task.isCancelled {
+            var opened: PostgresConnection?
             do {
                 let connection = try await PostgresConnection.connect(
                     on: MultiThreadedEventLoopGroup.singleton.any(), configuration: configuration, id: 0, logger: logger).get()
+                opened = connection
                 let keep = lock.withLock {
                     self.connection = connection
                     return !stopped
@@ -76,13 +78,14 @@ final class PostgresCommitListener: @unchecked Sendable {
                         for try await _ in notifications { fire() }
                     }
                 }
-                lock.withLock { self.connection = nil }
-                try? await connection.close()
             } catch {
-                lock.withLock { self.connection = nil }
-                if isStopped { return }
-                logger.debug("listening for commits failed, will reconnect", metadata: ["error": "\(error)", "pause": "\(pause)"])
+                if !isStopped {
+                    logger.debug("listening for commits failed, will reconnect", metadata: ["error": "\(error)", "pause": "\(pause)"])
+                }
             }
+            lock.withLock { self.connection = nil }
+            if let opened { try? await opened.close() }
+            if isStopped { return }
             try? await Task.sleep(for: pause)
             pause = min(pause * 2, .seconds(5))
         }
