@@ -56,12 +56,12 @@ public final class PostgresEventStore: EventStore, Sendable {
         snapshots = schema + ".snapshots"
         schemaVersionTable = schema + ".schema_version"
         appendLockKey = Self.lockKey("esrun.append." + configuration.schema)
-        commitListener = PostgresCommitListener(
-            channel: Self.commitChannel(appendLockKey),
-            configuration: PostgresConnection.Configuration(
-                host: configuration.host, port: configuration.port, username: configuration.username,
-                password: configuration.password, database: configuration.database, tls: .disable),
-            logger: logger)
+        var listenerConfiguration = PostgresConnection.Configuration(
+            host: configuration.host, port: configuration.port, username: configuration.username,
+            password: configuration.password, database: configuration.database, tls: .disable)
+        listenerConfiguration.options.additionalStartupParameters = [("application_name", "esrun-listen/" + configuration.schema)]
+        commitListener = PostgresCommitListener(channel: Self.commitChannel(appendLockKey),
+                                                configuration: listenerConfiguration, logger: logger)
 
         var options = PostgresClient.Configuration.Options()
         options.maximumConnections = configuration.poolSize

@@ -42,6 +42,16 @@ struct PostgresCommitNotificationTests {
         }
         Thread.sleep(forTimeInterval: 0.5)
         #expect(heard.current == settled)
+
+        // the listening connection dies: it reconnects, wakes once, and hears commits again
+        try PostgresTestServer.execute("""
+            SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = 'esrun-listen/\(schema)'
+            """)
+        #expect(eventually { heard.current > settled }, "a wake-up after reconnecting")
+        Thread.sleep(forTimeInterval: 0.3)
+        let reconnected = heard.current
+        try writer.append([NewEvent(type: "E", data: "{}")], to: StreamID(aggregate: "A", key: "k"), expectedVersion: 1)
+        #expect(eventually { heard.current > reconnected }, "commits are heard after the reconnection")
     }
 
     @Test func storesWithoutNotificationsSayNone() throws {
