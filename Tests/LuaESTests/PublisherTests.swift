@@ -113,6 +113,33 @@ struct PublisherTests {
         #expect(lines.compactMap { field(String($0), "position") as? Int } == Array(1...9))
     }
 
+    @Test(arguments: ["", "{\"torn", "{\"torn\"" + String(repeating: "x", count: 9000)])
+    func aLineTornByACrashIsCutBeforeAppending(_ torn: String) throws {
+        let store = InMemoryEventStore()
+        let sinkPath = temporaryDirectory().appendingPathComponent("out.ndjson").path
+        let checkpoint = FileCheckpoint(path: sinkPath + ".checkpoint")
+        try commit(store, 2)
+        #expect(try EventPublisher(store: store, sink: try NDJSONSink(appendingTo: sinkPath), checkpoint: checkpoint).publishPending() == 2)
+        // a process killed in the middle of its next write left part of a line
+        try commit(store, 1)
+        let handle = try #require(FileHandle(forWritingAtPath: sinkPath))
+        handle.seekToEndOfFile()
+        handle.write(Data(torn.utf8))
+        try handle.close()
+        #expect(try EventPublisher(store: store, sink: try NDJSONSink(appendingTo: sinkPath), checkpoint: checkpoint).publishPending() == 1)
+        let text = try String(contentsOfFile: sinkPath, encoding: .utf8)
+        #expect(text.hasSuffix("\n"))
+        let lines = text.split(separator: "\n")
+        #expect(lines.compactMap { field(String($0), "position") as? Int } == [1, 2, 3], "\(text.prefix(300))")
+    }
+
+    @Test func aFileWithoutNewlinesIsCutWhole() throws {
+        let sinkPath = temporaryDirectory().appendingPathComponent("out.ndjson").path
+        try String(repeating: "y", count: 10_000).write(toFile: sinkPath, atomically: true, encoding: .utf8)
+        _ = try NDJSONSink(appendingTo: sinkPath)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: sinkPath)).isEmpty)
+    }
+
     @Test func aFailingSinkIsRetriedAndLosesNothing() throws {
         let store = InMemoryEventStore()
         let sink = CollectingSink(failures: 2)
