@@ -29,3 +29,13 @@ final class EventLoopTaskExecutor: TaskExecutor {
     /// The executor on one of postgres-nio's default event loops (`MultiThreadedEventLoopGroup.singleton`).
     static let shared = EventLoopTaskExecutor(loop: MultiThreadedEventLoopGroup.singleton.next())
 }
+
+/// Starts a detached task on the event loops (`EventLoopTaskExecutor.shared`) where the
+/// platform allows a task executor preference, else on the cooperative pool.
+@discardableResult
+func detachedOnEventLoops(_ operation: @escaping @Sendable () async -> Void) -> Task<Void, Never> {
+    if #available(macOS 15.0, *) {
+        return Task.detached(executorPreference: EventLoopTaskExecutor.shared, operation: operation)
+    }
+    return Task.detached(operation: operation)
+}

@@ -35,11 +35,7 @@ final class PostgresCommitListener: @unchecked Sendable {
             guard task == nil else { return }
             // On the event loops, like the store's own tasks: the cooperative pool may be all
             // blocked by threads waiting on the store (see EventLoopTaskExecutor).
-            if #available(macOS 15.0, *) {
-                task = Task.detached(executorPreference: EventLoopTaskExecutor.shared) { [self] in await listen() }
-            } else {
-                task = Task.detached { [self] in await listen() }
-            }
+            task = detachedOnEventLoops { [self] in await listen() }
         }
     }
 

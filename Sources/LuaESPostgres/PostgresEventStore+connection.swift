@@ -29,11 +29,7 @@ extension PostgresEventStore {
             do { outcome.result = .success(try await operation()) } catch { outcome.result = .failure(error) }
             done.signal()
         }
-        if #available(macOS 15.0, *) {
-            Task.detached(executorPreference: EventLoopTaskExecutor.shared, operation: body)
-        } else {
-            Task.detached(operation: body)
-        }
+        detachedOnEventLoops(body)
         done.wait()
         return try outcome.result!.get()
     }

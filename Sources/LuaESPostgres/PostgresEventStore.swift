@@ -75,11 +75,7 @@ public final class PostgresEventStore: EventStore, Sendable {
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         self.client = client
         // The pool's own task runs on the event loops too, for the reason in EventLoopTaskExecutor.
-        if #available(macOS 15.0, *) {
-            runner = Task.detached(executorPreference: EventLoopTaskExecutor.shared) { await client.run() }
-        } else {
-            runner = Task.detached { await client.run() }
-        }
+        runner = detachedOnEventLoops { await client.run() }
         do {
             try prepareSchema()
         } catch {
@@ -116,11 +112,7 @@ public final class PostgresEventStore: EventStore, Sendable {
             await runner.value
             ended.signal()
         }
-        if #available(macOS 15.0, *) {
-            Task.detached(executorPreference: EventLoopTaskExecutor.shared, operation: wait)
-        } else {
-            Task.detached(operation: wait)
-        }
+        detachedOnEventLoops(wait)
         // Closing needs no answer from the server: the calls after this one throw
         // `StoreError.closed` whether or not the pool has finished closing its sockets. The
         // pool's shutdown can need a thread of Swift's cooperative pool, so a caller that is
