@@ -73,7 +73,7 @@ extension ESRunServer {
         }
         let next = documents.count == limit ? documents.last.map { JSONText.quote($0.key) } ?? "null" : "null"
         return Response.json(JSONText.object([
-            ("documents", JSONText.array(documents.map { JSONText.object([("key", JSONText.quote($0.key)), ("document", $0.document)]) })),
+            ("documents", JSONText.array(documents.map(\.json))),
             ("position", String(active.position)), ("next", next),
         ]))
     }

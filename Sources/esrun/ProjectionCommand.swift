@@ -86,7 +86,7 @@ extension ESRun {
             }
             let documents = try views.viewDocuments(projection: name, generation: active.generation, prefix: prefix ?? "",
                                                     after: after, limit: limit)
-            output(JSONText.array(documents.map { JSONText.object([("key", JSONText.quote($0.key)), ("document", $0.document)]) }))
+            output(JSONText.array(documents.map(\.json)))
         }
 
         /// The stored failure as the error that stopped the projection.

@@ -122,6 +122,9 @@ public struct ViewDocument: Sendable, Equatable {
         self.key = key
         self.document = document
     }
+
+    /// `{"key": ..., "document": ...}`, as the HTTP API and `esrun projection` list documents.
+    public var json: String { JSONText.object([("key", JSONText.quote(key)), ("document", document)]) }
 }
 
 extension EventStore {
