@@ -38,8 +38,7 @@ extension ESRunServer {
             throw HTTPFailure(.notFound, code: "unknown_projection", "the script has no projection named \(name)")
         }
         let views = try views()
-        let generations = try await Self.offload { try views.projectionGenerations(named: name) }
-        guard let active = generations.first(where: \.isActive) else {
+        guard let active = try await Self.offload({ try views.activeGeneration(of: name) }) else {
             throw HTTPFailure(.serviceUnavailable, code: "not_built", "projection \(name) has no views yet: it is being built")
         }
         return (views, active)

@@ -77,7 +77,7 @@ extension ESRun {
         }
 
         private func answer(_ name: String, _ views: ProjectionStore) throws {
-            guard let active = try views.projectionGenerations(named: name).first(where: \.isActive) else {
+            guard let active = try views.activeGeneration(of: name) else {
                 throw EngineError(kind: .invalid, code: "not_built", message: "projection \(name) has no views yet (run without --no-catch-up)")
             }
             if let key {

@@ -127,6 +127,13 @@ public struct ViewDocument: Sendable, Equatable {
     public var json: String { JSONText.object([("key", JSONText.quote(key)), ("document", document)]) }
 }
 
+extension ProjectionStore {
+    /// The generation of `name` that queries read, nil before the first one exists.
+    public func activeGeneration(of name: String) throws -> ProjectionGeneration? {
+        try projectionGenerations(named: name).first(where: \.isActive)
+    }
+}
+
 extension EventStore {
     /// The store's projection side, looking through middleware; nil when it keeps no views.
     public var projections: ProjectionStore? {

@@ -112,7 +112,7 @@ extension REPLSession {
            status.state == .failed {
             write("warning: " + status.summary)
         }
-        guard let active = try projector.views.projectionGenerations(named: name).first(where: \.isActive) else {
+        guard let active = try projector.views.activeGeneration(of: name) else {
             write("\(name) has no views yet")
             return
         }
