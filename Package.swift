@@ -38,19 +38,41 @@ let package = Package(
             name: "CLibEdit",
             providers: [.apt(["libedit-dev"])]
         ),
+        // The layers, bottom up (ARCHITECTURE.md): a target may use only the ones below it.
+        // What every layer shares: the error table, JSON text, the replay page, a wake loop.
+        .target(name: "LuaESCore"),
+        // Stores: protocols, records, in-memory and SQLite stores, store middleware. No Lua.
+        .target(
+            name: "LuaESStore",
+            dependencies: [
+                "LuaESCore", "CSQLite",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // The Lua runtime: host, sandbox, prelude, the typed boundary. No store, no engine.
+        .target(name: "LuaESScripting", dependencies: ["LuaESCore", "CLuaShim"]),
+        // The engine: commands, hydration, cache, workers, projections, publishing.
         .target(
             name: "LuaES",
             dependencies: [
-                "CLuaShim", "CSQLite", "CLibEdit",
+                "LuaESCore", "LuaESStore", "LuaESScripting",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "Metrics", package: "swift-metrics"),
+            ]
+        ),
+        // Tools on the engine: REPL (libedit), specs, verify, bench.
+        .target(
+            name: "LuaESTools",
+            dependencies: [
+                "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "CLibEdit",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // The HTTP server: its own target so the core builds and tests without NIO.
         .target(
             name: "LuaESServer",
             dependencies: [
-                "LuaES",
+                "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,7 +82,7 @@ let package = Package(
         .target(
             name: "LuaESPostgres",
             dependencies: [
-                "LuaES",
+                "LuaESCore", "LuaESStore",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -70,18 +92,35 @@ let package = Package(
         .executableTarget(
             name: "esrun",
             dependencies: [
-                "LuaES", "LuaESServer", "LuaESPostgres",
+                "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTools", "LuaESServer", "LuaESPostgres",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "store-probe", dependencies: ["LuaES", "LuaESPostgres"]),
+        .executableTarget(name: "store-probe", dependencies: ["LuaES", "LuaESCore", "LuaESStore", "LuaESPostgres"]),
+        // Helpers the test targets share (temporary folders, engines from source text).
+        .target(
+            name: "LuaESTestSupport",
+            dependencies: ["LuaES", "LuaESCore", "LuaESStore"],
+            path: "Tests/LuaESTestSupport"
+        ),
+        // The store contract against every store, PostgreSQL included (the only test target with NIO below the CLI).
+        .testTarget(name: "LuaESStoreTests", dependencies: [
+            "LuaESCore", "LuaESStore", "LuaESPostgres", "store-probe", "LuaESTestSupport",
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // The engine and the Lua runtime: no NIO, libedit or wrk.
         .testTarget(name: "LuaESTests", dependencies: [
-            "LuaES", "LuaESPostgres", "store-probe", .product(name: "PostgresNIO", package: "postgres-nio"),
+            "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTestSupport",
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
-        .testTarget(name: "esrunTests", dependencies: ["esrun", "LuaES", "LuaESServer"]),
+        .testTarget(name: "LuaESScriptingTests", dependencies: ["LuaESScripting", "LuaESCore"]),
+        .testTarget(name: "LuaESToolsTests", dependencies: [
+            "LuaESTools", "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTestSupport",
+        ]),
+        .testTarget(name: "esrunTests", dependencies: ["esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools"]),
     ],
     swiftLanguageModes: [.v6]
 )

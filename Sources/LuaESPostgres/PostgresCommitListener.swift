@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import LuaES
+import LuaESStore
 import NIOCore
 import NIOPosix
 import PostgresNIO

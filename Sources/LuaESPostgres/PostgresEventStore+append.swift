@@ -1,4 +1,4 @@
-import LuaES
+import LuaESStore
 import PostgresNIO
 
 // The global order, and why a catch-up reader never skips an event.

@@ -1,5 +1,5 @@
 import Foundation
-import LuaES
+import LuaESStore
 import NIOPosix
 import PostgresNIO
 

@@ -1,4 +1,4 @@
-import LuaES
+import LuaESStore
 import PostgresNIO
 
 // Projections in the events' schema (tables in `+schema`, migration 1 -> 2): generations in
@@ -19,6 +19,10 @@ import PostgresNIO
 // it take their snapshot once the lock is held, so they see what the previous holder
 // committed, and two activations at once cannot leave two generations active.
 extension PostgresEventStore: ProjectionStore {
+    public var projections: ProjectionStore? { self }
+    /// LISTEN/NOTIFY (PostgresCommitListener.swift).
+    public var commitNotifier: CommitNotifying? { self }
+
     var projectionNamesTable: String { "\"\(configuration.schema)\".projection_names" }
     var projectionsTable: String { "\"\(configuration.schema)\".projections" }
     var viewsTable: String { "\"\(configuration.schema)\".views" }

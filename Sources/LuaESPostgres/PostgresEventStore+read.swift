@@ -1,4 +1,4 @@
-import LuaES
+import LuaESStore
 import PostgresNIO
 
 extension PostgresEventStore {

@@ -1,6 +1,6 @@
 import Foundation
 import Logging
-import LuaES
+import LuaESStore
 import PostgresNIO
 
 /// An `EventStore` in a PostgreSQL database, shared by several `esrun serve` nodes

@@ -1,5 +1,5 @@
 import Foundation
-import LuaES
+import LuaESStore
 
 /// Where a `PostgresEventStore` connects, read from a URL:
 /// `postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&pool=N&connect_timeout=SECONDS]`.

@@ -1,5 +1,5 @@
 import Logging
-import LuaES
+import LuaESStore
 
 extension StoreLocation {
     /// A PostgreSQL database (`esrun --postgres URL`), shared by several esrun processes.

@@ -1,6 +1,9 @@
 import Foundation
 import Hummingbird
 import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
 
 /// Queries of the script's projections: `GET /projections`, `GET /projections/{name}?prefix=&after=&limit=`,
 /// `GET /projections/{name}/{key}`. They read the active generation's stored views.
@@ -32,14 +35,14 @@ extension ESRunServer {
 
     /// The active generation of the script's projection `name`.
     private func activeGeneration(_ context: BasicRequestContext) async throws -> (ProjectionStore, ProjectionGeneration) {
-        guard let raw = context.parameters.get("name") else { throw HTTPFailure(.badRequest, code: "bad_path", "missing name") }
+        guard let raw = context.parameters.get("name") else { throw HTTPFailure(.invalid, code: "bad_path", "missing name") }
         let name = raw.removingPercentEncoding ?? raw
         guard scriptState.domain.projection(named: name) != nil else {
             throw HTTPFailure(.notFound, code: "unknown_projection", "the script has no projection named \(name)")
         }
         let views = try views()
         guard let active = try await Self.offload({ try views.activeGeneration(of: name) }) else {
-            throw HTTPFailure(.serviceUnavailable, code: "not_built", "projection \(name) has no views yet: it is being built")
+            throw HTTPFailure(.unavailable, code: "not_built", "projection \(name) has no views yet: it is being built")
         }
         return (views, active)
     }

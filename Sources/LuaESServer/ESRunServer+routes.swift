@@ -2,6 +2,9 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
 
 /// The routes of DESIGN §6.
 extension ESRunServer {
@@ -50,15 +53,15 @@ extension ESRunServer {
         switch tokens.decide(authorization: request.headers[.authorization], scope: scope, aggregate: aggregate) {
         case .allowed: return
         case .unauthenticated:
-            throw HTTPFailure(.unauthorized, kind: "auth", code: "unauthorized", "a valid bearer token is required")
+            throw HTTPFailure(.unauthorized, code: "unauthorized", "a valid bearer token is required")
         case .forbidden:
-            throw HTTPFailure(.forbidden, kind: "auth", code: "forbidden",
+            throw HTTPFailure(.denied, code: "forbidden",
                               "this token may not \(scope.rawValue) \(aggregate ?? "this resource")")
         }
     }
 
     private func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
-        guard let raw = context.parameters.get(name) else { throw HTTPFailure(.badRequest, code: "bad_path", "missing \(name)") }
+        guard let raw = context.parameters.get(name) else { throw HTTPFailure(.invalid, code: "bad_path", "missing \(name)") }
         return raw.utf8.contains(0x25) ? raw.removingPercentEncoding ?? raw : raw // "%": decode only when encoded
     }
 
@@ -77,14 +80,14 @@ extension ESRunServer {
         do {
             body = try await request.body.collect(upTo: configuration.maxBodyBytes)
         } catch {
-            throw HTTPFailure(.contentTooLarge, code: "too_large",
+            throw HTTPFailure(.tooLarge, code: "too_large",
                               "the request body is larger than \(configuration.maxBodyBytes) bytes")
         }
         var expected: Int64?
         if let ifMatch = request.headers[.ifMatch] {
             let trimmed = ifMatch.trimmingCharacters(in: CharacterSet(charactersIn: "\" W/"))
             guard let version = Int64(trimmed), version >= 0 else {
-                throw HTTPFailure(.badRequest, code: "bad_if_match", "If-Match must be a stream version, got \(ifMatch)")
+                throw HTTPFailure(.invalid, code: "bad_if_match", "If-Match must be a stream version, got \(ifMatch)")
             }
             expected = version
         }
@@ -106,7 +109,7 @@ extension ESRunServer {
             return response
         case .failure(let error):
             let failure = HTTPFailure(error)
-            metrics.command(outcome: failure.kind, seconds: seconds)
+            metrics.command(outcome: failure.kind.rawValue, seconds: seconds)
             context.logger.debug("command failed", metadata: ["stream": "\(aggregate)/\(key)", "command": "\(command)",
                                                                "error": "\(failure.kind): \(failure.code)"])
             throw failure
@@ -120,7 +123,7 @@ extension ESRunServer {
         var at: Int64?
         if let text = request.uri.queryParameters["at"] {
             guard let version = Int64(text), version >= 0 else {
-                throw HTTPFailure(.badRequest, code: "bad_version", "at must be a version number")
+                throw HTTPFailure(.invalid, code: "bad_version", "at must be a version number")
             }
             at = version
         }
@@ -140,9 +143,9 @@ extension ESRunServer {
         }
         let after = try integer(request, "after") ?? 0
         let limit = try integer(request, "limit").map { Int($0) }
-        let store = self.store
-        let events = try await pool.read(aggregate: aggregate, key: key) { _ in
-            try store.events(of: StreamID(aggregate: aggregate, key: key), after: after, upTo: nil, limit: limit)
+        // through the engine, as `esrun history`: the script's on_load hooks check what is read
+        let events = try await pool.read(aggregate: aggregate, key: key) {
+            try $0.history(aggregate: aggregate, key: key, after: after, limit: limit)
         }
         return Response.json(JSONText.object([("events", JSONText.array(events.map(\.json)))]))
     }
@@ -173,7 +176,7 @@ extension ESRunServer {
     func integer(_ request: Request, _ name: String) throws -> Int64? {
         guard let text = request.uri.queryParameters[Substring(name)] else { return nil }
         guard let value = Int64(text) else {
-            throw HTTPFailure(.badRequest, code: "bad_query", "\(name) must be an integer, got \(text)")
+            throw HTTPFailure(.invalid, code: "bad_query", "\(name) must be an integer, got \(text)")
         }
         return value
     }
@@ -196,7 +199,7 @@ extension ESRunServer {
         let s = scriptState.snapshot
         let (projections, projectionFailed) = await projectionHealth(s.domain)
         let error = s.error.map { e in
-            JSONText.object([("kind", JSONText.quote(e.kind.rawValue)), ("code", JSONText.quote(e.code)),
+            JSONText.object([("kind", JSONText.quote(e.kind.luaKind)), ("code", JSONText.quote(e.code.rawValue)),
                              ("message", JSONText.quote(e.message))])
         } ?? "null"
         let store: String = switch configuration.store {

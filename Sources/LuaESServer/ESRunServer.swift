@@ -1,7 +1,10 @@
 import Foundation
 import Hummingbird
-import LuaES
 import Logging
+import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
 
 /// `esrun serve`: the domain's commands and reads over HTTP (DESIGN §6), on a pool of
 /// engine threads, with hot reload of the script.

@@ -2,53 +2,36 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import LuaES
+import LuaESScripting
+import LuaESCore
 
-/// An error answer: `{"error":{"kind","code","message"}}` with the status DESIGN §6 gives it.
+/// An error answer: `{"error":{"kind","code","message"}}` with the status `ErrorKind` gives it.
 struct HTTPFailure: Error {
-    var status: HTTPResponse.Status
-    var kind: String
-    var code: String
+    var kind: ErrorKind
+    var code: ErrorCode
     var message: String
 
-    init(_ status: HTTPResponse.Status, kind: String = "invalid", code: String, _ message: String) {
-        self.status = status
+    init(_ kind: ErrorKind, code: ErrorCode, _ message: String) {
         self.kind = kind
         self.code = code
         self.message = message
     }
 
-    /// Maps what the engine and the store throw.
+    /// Maps what the engine, the scripts and the stores throw, through the one table.
     init(_ error: any Error) {
         switch error {
-        case let failure as HTTPFailure:
-            self = failure
-        case let e as EngineError:
-            let status: HTTPResponse.Status = switch e.kind {
-            case .invalid: ["unknown_aggregate", "unknown_command"].contains(e.code) ? .notFound : .badRequest
-            case .fault: .unprocessableContent
-            case .conflict: .conflict
-            case .limit: e.code == "shutting_down" ? .serviceUnavailable : .internalServerError
-            case .script, .forbidden: .internalServerError
-            }
-            self.init(status, kind: e.kind.rawValue, code: e.code, e.message)
-        case let e as StoreError:
-            if let c = e.conflict {
-                self.init(.conflict, kind: "conflict", code: "conflict",
-                          "\(c.stream) is at version \(c.actual), the command expected \(c.expected)")
-            } else if e.isRefusal {
-                // a store middleware said no: the request is understood but not allowed
-                self.init(.unprocessableContent, kind: "refused", code: "refused", e.description)
-            } else {
-                self.init(.internalServerError, kind: "store", code: "store", e.description)
-            }
-        default:
-            self.init(.internalServerError, kind: "server", code: "internal", "\(error)")
+        case let failure as HTTPFailure: self = failure
+        case let e as any ClassifiedError: self.init(e.kind, code: e.code, e.message)
+        default: self.init(.internal, code: "internal", "\(error)")
         }
     }
 
+    var status: HTTPResponse.Status { HTTPResponse.Status(code: kind.httpStatus) }
+
     var response: Response {
         let body = JSONText.object([("error", JSONText.object([
-            ("kind", JSONText.quote(kind)), ("code", JSONText.quote(code)), ("message", JSONText.quote(message)),
+            ("kind", JSONText.quote(kind.luaKind)), ("code", JSONText.quote(code.rawValue)),
+            ("message", JSONText.quote(message)),
         ]))])
         return Response.json(body, status: status)
     }

@@ -1,6 +1,9 @@
 import Foundation
 import Logging
 import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
 
 /// One JSON object per line on stderr (`--log-format json`), for log collectors.
 public struct JSONLogHandler: LogHandler {

@@ -1,4 +1,7 @@
 import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
 
 /// How `esrun serve` runs.
 public struct ServerConfiguration: Sendable {

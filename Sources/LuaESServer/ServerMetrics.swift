@@ -1,5 +1,8 @@
 import Foundation
 import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
 
 /// Counters and a latency histogram, written as Prometheus text by `/metrics`.
 /// Our own few lines rather than a metrics backend: one lock, no allocation per command.

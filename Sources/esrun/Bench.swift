@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
+import LuaESTools
 
 extension ESRun {
     struct Bench: AsyncParsableCommand {

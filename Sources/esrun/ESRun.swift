@@ -1,5 +1,9 @@
 import ArgumentParser
 import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
+import LuaESTools
 
 @main
 struct ESRun: AsyncParsableCommand {

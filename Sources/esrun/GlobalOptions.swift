@@ -1,8 +1,12 @@
 import ArgumentParser
 import Foundation
-import LuaES
-import LuaESPostgres
 import Logging
+import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESPostgres
+import LuaESStore
+import LuaESTools
 
 /// Flags every subcommand shares: where the events are, and how much to log.
 struct StoreOptions: ParsableArguments {

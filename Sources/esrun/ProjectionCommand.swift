@@ -1,6 +1,10 @@
 import ArgumentParser
 import Foundation
 import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
+import LuaESTools
 
 extension ESRun {
     struct ProjectionCommand: ParsableCommand {
@@ -104,7 +108,7 @@ extension ESRun {
                 return EngineError(kind: .script, code: "projection_failed", message: "projection \(status.name) stopped")
             }
             return EngineError(
-                kind: EngineError.Kind(rawValue: stored.error.kind) ?? .script, code: stored.error.code,
+                kind: EngineError.Kind(rawValue: stored.error.kind) ?? .script, code: ErrorCode(stored.error.code),
                 message: "projection \(status.name) stopped at position \(stored.position) "
                     + "(\(stored.aggregate)/\(stored.key) version \(stored.version), \(stored.type)): \(stored.error.message)")
         }

@@ -1,6 +1,10 @@
 import ArgumentParser
-import LuaES
 import Logging
+import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
+import LuaESTools
 
 /// `--publish` and `--publish-checkpoint`, for `run` and `serve`.
 struct PublishOptions: ParsableArguments {

@@ -1,8 +1,12 @@
 import ArgumentParser
 import Foundation
-import LuaES
-import LuaESServer
 import Logging
+import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESServer
+import LuaESStore
+import LuaESTools
 
 extension ESRun {
     struct Serve: AsyncParsableCommand {

@@ -2,6 +2,10 @@ import ArgumentParser
 import Dispatch
 import Foundation
 import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
+import LuaESTools
 
 extension ESRun {
     struct Tail: ParsableCommand {

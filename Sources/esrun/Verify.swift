@@ -1,7 +1,11 @@
 import ArgumentParser
 import Foundation
-import LuaES
 import Logging
+import LuaES
+import LuaESScripting
+import LuaESCore
+import LuaESStore
+import LuaESTools
 
 extension ESRun {
     struct Verify: ParsableCommand {

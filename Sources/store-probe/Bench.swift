@@ -1,5 +1,5 @@
 import Foundation
-import LuaES
+import LuaESStore
 
 /// Wall-clock and CPU seconds of one measured step.
 struct Timing {

@@ -1,5 +1,6 @@
 import Foundation
 import LuaES
+import LuaESStore
 import LuaESPostgres
 
 /// `store-probe compare POSTGRES_URL [SCALE]`: the same small workloads on a fresh SQLite

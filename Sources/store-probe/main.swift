@@ -8,7 +8,7 @@
 //
 // Every acknowledged commit is printed as soon as `append` returns, one unbuffered line each.
 import Foundation
-import LuaES
+import LuaESStore
 
 /// The aggregate every probe stream belongs to.
 let probeAggregate = "Probe"

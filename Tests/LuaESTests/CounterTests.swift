@@ -1,5 +1,9 @@
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 @Suite struct CounterTests {
     @Test func thirtyIncrementsPassAndTheThirtyFirstIsAFault() throws {

@@ -1,6 +1,10 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// The domain API of DESIGN §2.
 @Suite struct DomainTests {
@@ -44,7 +48,7 @@ import Testing
         for (args, code) in [(#"{"n":1.5}"#, "bad_field"), (#"{}"#, "missing_field"), (#"{"n":1,"x":2}"#, "unknown_field"),
                              (#"{"n":1,"s":3}"#, "bad_field")] {
             let error = engineError { _ = try script.execute(aggregate: "A", key: "k", command: "emit", args: args) }
-            #expect(error?.kind == .invalid && error?.code == code, "\(args): \(String(describing: error))")
+            #expect(error?.kind == .invalid && error?.code.rawValue == code, "\(args): \(String(describing: error))")
             #expect(error?.message.contains("handler A.emit (domain.lua:3)") == true, "\(String(describing: error))")
         }
         #expect(try script.store.version(of: StreamID(aggregate: "A", key: "k")) == 1)

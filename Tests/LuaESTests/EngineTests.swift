@@ -1,6 +1,10 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// Command execution (DESIGN §5): conflicts, retries, expected versions, cache, drivers.
 @Suite struct EngineTests {

@@ -1,6 +1,10 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// Metadata on every stored event, and the script's on_append / on_load hooks.
 @Suite("Event metadata and script hooks")

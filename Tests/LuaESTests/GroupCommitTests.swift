@@ -1,6 +1,10 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// Batches of commands in one transaction, idempotency keys, and the worker pool.
 @Suite struct GroupCommitTests {

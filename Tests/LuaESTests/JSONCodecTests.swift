@@ -1,14 +1,16 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// The JSON codec of DESIGN §4: exact integers, floats that stay floats, UTF-8, bounded depth.
 @Suite struct JSONCodecTests {
     func roundTrip(_ json: String) throws -> String {
         let host = try LuaHost()
-        let r = try host.invoke("identity", phase: .replay, label: "test", args: [.json(json)], results: [.json])
-        guard case .json(let out) = r[0] else { return "" }
-        return out
+        return try host.encodeState(host.decodeState(json, label: "test"))
     }
 
     @Test(arguments: [

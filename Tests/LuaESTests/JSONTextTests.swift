@@ -1,5 +1,9 @@
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// The hand-written JSON helpers the engine and the server build responses and metadata with.
 @Suite struct JSONTextTests {

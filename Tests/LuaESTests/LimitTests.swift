@@ -1,6 +1,10 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// Runaway scripts are stopped by the budget or the memory cap, pcall cannot
 /// swallow the stop, and the same host then runs a normal command correctly.

@@ -1,6 +1,10 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// Rebuilds on code changes, failures that stop one projection, and the Lua API's errors.
 @Suite struct ProjectionLifecycleTests {
@@ -215,7 +219,7 @@ import Testing
     ])
     func badDefinitionsAreRefusedAtLoad(_ source: String, _ code: String) throws {
         let error = engineError { _ = try makeEngine(Self.script(source)) }
-        #expect(error?.code == code, "\(source): \(String(describing: error))")
+        #expect(error?.code.rawValue == code, "\(source): \(String(describing: error))")
     }
 
     @Test func handlersThatKeepStateAreWarnedAbout() throws {

@@ -1,6 +1,10 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// Projections (read models) over the global feed: the Lua API, catch-up, rebuilds, failures.
 @Suite struct ProjectionTests {

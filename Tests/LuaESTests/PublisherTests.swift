@@ -1,6 +1,10 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// A sink that keeps what it gets and fails on demand.
 final class CollectingSink: EventSink, @unchecked Sendable {
@@ -14,7 +18,7 @@ final class CollectingSink: EventSink, @unchecked Sendable {
         try lock.withLock {
             if failuresLeft > 0 {
                 failuresLeft -= 1
-                throw StoreError.io("sink down")
+                throw PublishError.failed("sink_failed", "sink down")
             }
             stored += events
         }
@@ -168,7 +172,10 @@ struct PublisherTests {
         let checkpoint = MemoryCheckpoint()
         let failing = EventPublisher(store: store, sink: HTTPSink(
             url: URL(string: "http://127.0.0.1:\(down.port)/")!, attempts: 2, firstDelay: 0.01), checkpoint: checkpoint)
-        #expect(throws: StoreError.self) { try failing.publishPending() }
+        #expect(throws: PublishError.failed(
+            "sink_failed", "webhook http://127.0.0.1:\(down.port)/ failed 2 times, last: HTTP 500")) {
+            try failing.publishPending()
+        }
         #expect(try checkpoint.load() == 0)
     }
 
@@ -176,7 +183,9 @@ struct PublisherTests {
         #expect(try PublishTarget(parsing: "stdout") == .standardOutput)
         #expect(try PublishTarget(parsing: "file:/tmp/x.ndjson") == .file("/tmp/x.ndjson"))
         #expect(try PublishTarget(parsing: "http://127.0.0.1:9/h") == .webhook(URL(string: "http://127.0.0.1:9/h")!))
-        #expect(throws: StoreError.self) { try PublishTarget(parsing: "ftp://x") }
+        #expect(throws: PublishError.invalid("bad_publish_target", "--publish takes stdout, file:PATH or an http(s):// URL, not 'ftp://x'")) {
+            try PublishTarget(parsing: "ftp://x")
+        }
         #expect(PublishTarget.file("/a/b").defaultCheckpointPath(database: "x.db") == "/a/b.checkpoint")
         #expect(PublishTarget.standardOutput.defaultCheckpointPath(database: nil) == nil)
     }

@@ -1,5 +1,9 @@
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// `esrun check`'s warnings about replay code that can carry state from one replay to the next.
 @Suite struct ReplayWarningTests {

@@ -1,8 +1,12 @@
 import CoreMetrics
 import Foundation
 import Logging
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// Records what passes through it, and optionally refuses appends or rewrites metadata.
 final class RecordingMiddleware: StoreMiddleware, @unchecked Sendable {

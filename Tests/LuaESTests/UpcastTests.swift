@@ -1,6 +1,10 @@
 import Foundation
-import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+@testable import LuaESStore
+import LuaESTestSupport
+import Testing
 
 /// Event schema versions, upcaster chains and renamed types (DESIGN §7) over stored events.
 @Suite("Upcasting")

@@ -1,5 +1,9 @@
 import Foundation
 import LuaES
+import LuaESCore
+import LuaESTools
+import LuaESStore
+import LuaESScripting
 import Testing
 
 /// `esrun bench --quick` as CI runs it: every workload prints its line; nothing about speed.

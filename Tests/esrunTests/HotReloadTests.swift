@@ -1,5 +1,9 @@
 import Foundation
 import LuaES
+import LuaESCore
+import LuaESTools
+import LuaESStore
+import LuaESScripting
 import Testing
 
 /// `esrun serve --watch`: edits go live, a broken script never replaces a working one,

@@ -1,5 +1,9 @@
 import Foundation
 import LuaES
+import LuaESCore
+import LuaESTools
+import LuaESStore
+import LuaESScripting
 import Testing
 
 /// `esrun projection` through the built binary: queries, bad input, and kill -9 during catch-up.

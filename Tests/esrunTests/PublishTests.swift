@@ -1,6 +1,10 @@
 import Foundation
 import Testing
 import LuaES
+import LuaESCore
+import LuaESTools
+import LuaESStore
+import LuaESScripting
 
 /// `esrun run --publish file:PATH` killed with SIGKILL between commit and publish: every
 /// committed event still reaches the sink (at least once) after a restart.

@@ -2,6 +2,7 @@ import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
+import LuaESTools
 import Testing
 
 /// Two `esrun serve` processes on one PostgreSQL database, hammered over HTTP on the same
@@ -32,7 +33,7 @@ struct ServeOnPostgresTests {
         try Self.tally.write(to: directory.appendingPathComponent("tally.lua"), atomically: true, encoding: .utf8)
         let database = Self.url! + "?schema=serve_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let nodes = try (0..<2).map { _ in
-            try ServeProcess(["serve", "tally.lua", "--postgres", database, "--port", "0", "--workers", "2"], in: directory)
+            try RunningServer(executable: ESRunProcess.binary, arguments: ["serve", "tally.lua", "--postgres", database, "--port", "0", "--workers", "2"], directory: directory, log: directory.appendingPathComponent("serve-\(UUID().uuidString).log"))
         }
         defer { for node in nodes { node.stop() } }
 
@@ -90,7 +91,7 @@ struct ServeOnPostgresTests {
         try Self.tally.write(to: directory.appendingPathComponent("tally.lua"), atomically: true, encoding: .utf8)
         let database = Self.url! + "?schema=follow_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
         let nodes = try (0..<2).map { _ in
-            try ServeProcess(["serve", "tally.lua", "--postgres", database, "--port", "0", "--workers", "1"], in: directory)
+            try RunningServer(executable: ESRunProcess.binary, arguments: ["serve", "tally.lua", "--postgres", database, "--port", "0", "--workers", "1"], directory: directory, log: directory.appendingPathComponent("serve-\(UUID().uuidString).log"))
         }
         defer { for node in nodes { node.stop() } }
         _ = try HTTP.request("POST", nodes[0].base + "/Tally/t/add", body: #"{"n":1}"#)
@@ -112,7 +113,7 @@ struct ServeOnPostgresTests {
     }
 
     /// Waits until the `Sums` projection has taken `events` events, then compares it with each stream.
-    func expectSums(_ node: ServeProcess, keys: [String], events: Int) throws {
+    func expectSums(_ node: RunningServer, keys: [String], events: Int) throws {
         var counted = 0
         for _ in 0..<150 {
             counted = 0

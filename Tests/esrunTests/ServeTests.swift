@@ -1,5 +1,9 @@
 import Foundation
 import LuaES
+import LuaESCore
+import LuaESTools
+import LuaESStore
+import LuaESScripting
 import Testing
 
 /// `esrun serve` over real HTTP on loopback.

@@ -1,15 +1,15 @@
 import Foundation
+import LuaESTools
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
 
-/// A running `esrun serve` (the built binary on a free loopback port) and a small HTTP client for it.
+/// A running `esrun serve` (the built binary on a free loopback port, started by the
+/// `RunningServer` the bench uses too) and a small HTTP client for it.
 final class ServerProcess: @unchecked Sendable {
-    // @unchecked: `process` and the file handles are set in init and only read afterwards.
-    let process: Process
-    let port: Int
+    // @unchecked: every property is set in init and only read afterwards.
+    let server: RunningServer
     let directory: URL
-    let output: URL
     private let session: URLSession
 
     struct Reply {
@@ -21,38 +21,20 @@ final class ServerProcess: @unchecked Sendable {
     /// Starts `esrun serve SCRIPT --port 0 ARGS` in `directory` and waits for its banner.
     init(script: String, in directory: URL, arguments: [String] = []) throws {
         self.directory = directory
-        output = directory.appendingPathComponent("server-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: output.path, contents: nil)
-        process = Process()
-        process.executableURL = ESRunProcess.binary
-        process.arguments = ["serve", script, "--port", "0", "--workers", "2"] + arguments
-        process.currentDirectoryURL = directory
-        let handle = try FileHandle(forWritingTo: output)
-        process.standardOutput = handle
-        process.standardError = handle
-        try process.run()
-        let deadline = Date().addingTimeInterval(20)
-        var found: Int?
-        while found == nil && Date() < deadline && process.isRunning {
-            let text = (try? String(contentsOf: output, encoding: .utf8)) ?? ""
-            if let range = text.range(of: "on http://127.0.0.1:") {
-                found = Int(text[range.upperBound...].prefix { $0.isNumber })
-            } else {
-                usleep(20_000)
-            }
-        }
-        guard let found else {
-            process.terminate()
-            throw ServerFailure(message: "server did not start: " + ((try? String(contentsOf: output, encoding: .utf8)) ?? ""))
-        }
-        port = found
+        server = try RunningServer(executable: ESRunProcess.binary,
+                                   arguments: ["serve", script, "--port", "0", "--workers", "2"] + arguments,
+                                   directory: directory,
+                                   log: directory.appendingPathComponent("server-\(UUID().uuidString).log"), seconds: 20)
         let configuration = URLSessionConfiguration.ephemeral
         configuration.httpMaximumConnectionsPerHost = 64
         configuration.timeoutIntervalForRequest = 30
         session = URLSession(configuration: configuration)
     }
 
-    var log: String { (try? String(contentsOf: output, encoding: .utf8)) ?? "" }
+    var port: Int { server.port }
+    var process: Process { server.process }
+
+    var log: String { server.output }
 
     /// Sends a request; `headers` are added as given.
     func request(_ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:]) async throws -> Reply {
@@ -80,19 +62,7 @@ final class ServerProcess: @unchecked Sendable {
     /// Sends SIGTERM and waits for the exit status (SIGKILL after `seconds`).
     @discardableResult
     func stop(seconds: Double = 15) -> Int32 {
-        if process.isRunning { process.terminate() }
-        let deadline = Date().addingTimeInterval(seconds)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        process.waitUntilExit()
-        session.invalidateAndCancel()
-        return process.terminationStatus
+        defer { session.invalidateAndCancel() }
+        return server.stop(seconds: seconds)
     }
-
-    deinit { if process.isRunning { kill(process.processIdentifier, SIGKILL) } }
-}
-
-struct ServerFailure: Error, CustomStringConvertible {
-    var message: String
-    var description: String { message }
 }

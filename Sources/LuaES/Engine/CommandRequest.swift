@@ -1,3 +1,7 @@
+import LuaESCore
+import LuaESScripting
+import LuaESStore
+
 /// One command for `Engine.execute`.
 public struct CommandRequest: Sendable {
     public var aggregate: String

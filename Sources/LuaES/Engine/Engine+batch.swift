@@ -1,3 +1,7 @@
+import LuaESCore
+import LuaESScripting
+import LuaESStore
+
 /// Group commit: several commands decided one after another, appended in one transaction.
 extension Engine {
     /// Runs `requests` in order with one store transaction for all their appends.
@@ -28,7 +32,7 @@ extension Engine {
                     continue
                 }
                 // Cached at once, so later commands of the batch on this stream build on it.
-                putState(prepared.stream, ref: prepared.stateRef,
+                putState(prepared.stream, prepared.state,
                          version: prepared.baseVersion + Int64(prepared.events.count))
                 staged.append((i, prepared))
             } catch {
@@ -70,7 +74,7 @@ extension Engine {
                     for (index, command) in group {
                         let mine = Array(rest.prefix(command.events.count))
                         rest = rest.dropFirst(command.events.count)
-                        results[index] = .success(finish(command, mine, stateRef: nil))
+                        results[index] = .success(finish(command, mine, caching: false))
                     }
                 case .failure(let error):
                     dropState(group[0].command.stream)
@@ -89,6 +93,6 @@ extension Engine {
 
     /// Forgets the cached state of `stream` (its next use reloads it from the store).
     func dropState(_ stream: StreamID) {
-        if let cached = cache.take(stream) { host.unref(cached.ref) }
+        _ = cache.take(stream)
     }
 }

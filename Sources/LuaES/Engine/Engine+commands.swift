@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Running one command: hydrate, decide, replay the new events, append (DESIGN §5).
 extension Engine {
@@ -8,8 +11,8 @@ extension Engine {
         var stream: StreamID
         var baseVersion: Int64
         var events: [NewEvent]
-        /// The state after the events; owned by whoever holds the prepared command.
-        var stateRef: Int32
+        /// The state after the events.
+        var state: StateRef
         /// JSON of that state, when the caller wants it or a snapshot is due.
         var stateJSON: String?
     }
@@ -36,18 +39,14 @@ extension Engine {
             if prepared.events.isEmpty { return finishWithoutEvents(prepared) }
             do {
                 let recorded = try store.append(prepared.events, to: prepared.stream, expectedVersion: prepared.baseVersion)
-                return finish(prepared, recorded, stateRef: prepared.stateRef)
+                return finish(prepared, recorded, caching: true)
             } catch let error as StoreError where error.isConflict {
-                host.unref(prepared.stateRef)
                 if request.expectedVersion != nil || attempt >= options.maxAttempts {
                     let c = error.conflict!
                     throw EngineError.conflict(c.stream, expected: c.expected, actual: c.actual)
                 }
                 logger.debug("conflict, retrying", metadata: ["stream": "\(prepared.stream)", "attempt": "\(attempt)"])
                 usleep(UInt32.random(in: 0...(UInt32(1) << min(attempt, 6)) * 500))
-            } catch {
-                host.unref(prepared.stateRef)
-                throw error
             }
         }
     }
@@ -59,9 +58,9 @@ extension Engine {
             throw EngineError.invalid("unknown_command", "\(agg.name) has no command '\(request.command)'")
         }
         let stream = StreamID(aggregate: agg.name, key: request.key)
-        let (ref, version) = try takeState(agg, stream)
+        let (state, version) = try takeState(agg, stream)
         if let expected = request.expectedVersion, expected != version {
-            putState(stream, ref: ref, version: version)
+            putState(stream, state, version: version)
             throw EngineError.conflict(stream, expected: expected, actual: version)
         }
         let every = agg.snapshotEvery < 0 ? options.snapshotEvery : agg.snapshotEvery
@@ -69,54 +68,45 @@ extension Engine {
         do {
             members = try commandMetaMembers(agg, request)
         } catch {
-            putState(stream, ref: ref, version: version)
+            putState(stream, state, version: version)
             throw error
         }
-        let results: [LuaHost.Value]
-        do {
-            results = try host.invoke(
-                "handle", phase: .handle, label: "handler",
-                args: [.string(agg.name), .ref(ref), .string(request.command), .json(request.args), .string(stream.key),
-                       .int(version), request.meta.map { .json($0) } ?? .nilValue,
-                       .int(options.returnState ? 1 : 0), .int(Int64(max(every, 0))),
-                       agg.appendHooks > 0 ? .string("{" + members + "}") : .nilValue],
-                results: [.events, .ref, .string, .string, .string])
-        } catch let error as EngineError {
+        let outcome: HandleOutcome
+        do throws(ScriptError) {
+            outcome = try host.handle(
+                HandleCall(aggregate: agg.name, command: request.command, args: request.args, key: stream.key,
+                           version: version, meta: request.meta, wantsState: options.returnState,
+                           snapshotEvery: every, hookMeta: agg.appendHooks > 0 ? members : nil),
+                on: state)
+        } catch {
             // A fault leaves the state untouched (handlers see a read-only view); anything
             // else may have failed half-way through replay.
-            if error.kind == .fault { putState(stream, ref: ref, version: version) } else { host.unref(ref) }
-            throw error
+            if error.kind == .fault { putState(stream, state, version: version) }
+            throw EngineError(error)
         }
-        guard case .ref(let newRef) = results[1], case .string(let encoded) = results[2],
-              case .string(let encodeError) = results[3] else {
-            fatalError("handle returns events, a state ref, the state's JSON and why it has none")
-        }
-        host.unref(ref)
-        if !encodeError.isEmpty {
+        if let encodeError = outcome.stateEncodingError {
             logger.warning("state cannot be written as JSON: no snapshot or state in the result",
                            metadata: ["stream": "\(stream)", "error": "\(encodeError)"])
         }
-        let produced = host.producedEvents()
-        let hookMeta = hookMembers(results[4], count: produced.count)
-        let events = produced.enumerated().map { i, e in
+        let events = outcome.events.enumerated().map { i, e in
             NewEvent(type: e.type, schema: e.schema, data: e.data,
-                     meta: Self.eventMeta(members: hookMeta?[i] ?? members), commandID: request.idempotencyKey)
+                     meta: Self.eventMeta(members: outcome.eventMeta?[i] ?? members), commandID: request.idempotencyKey)
         }
         return PreparedCommand(aggregate: agg, stream: stream, baseVersion: version, events: events,
-                               stateRef: newRef, stateJSON: encoded.isEmpty ? nil : encoded)
+                               state: outcome.state, stateJSON: outcome.stateJSON)
     }
 
-    /// After a successful append: snapshot when due, cache the state (when `stateRef` is
-    /// still this command's to give), build the result.
-    func finish(_ prepared: PreparedCommand, _ recorded: [RecordedEvent], stateRef: Int32?) -> CommandResult {
+    /// After a successful append: snapshot when due, cache the state (unless a batch cached
+    /// it already), build the result.
+    func finish(_ prepared: PreparedCommand, _ recorded: [RecordedEvent], caching: Bool) -> CommandResult {
         let version = prepared.baseVersion + Int64(recorded.count)
         snapshotIfDue(prepared.aggregate, prepared.stream, from: prepared.baseVersion, to: version, encoded: prepared.stateJSON)
-        if let stateRef { putState(prepared.stream, ref: stateRef, version: version) }
+        if caching { putState(prepared.stream, prepared.state, version: version) }
         return CommandResult(events: recorded, version: version, state: options.returnState ? prepared.stateJSON : nil)
     }
 
     func finishWithoutEvents(_ prepared: PreparedCommand) -> CommandResult {
-        putState(prepared.stream, ref: prepared.stateRef, version: prepared.baseVersion)
+        putState(prepared.stream, prepared.state, version: prepared.baseVersion)
         return CommandResult(events: [], version: prepared.baseVersion,
                              state: options.returnState ? prepared.stateJSON : nil)
     }

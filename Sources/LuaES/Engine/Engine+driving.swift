@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// The driving API of driver scripts: `Counter("c1"):increment{}`, `.state`,
 /// `history(...)`, `state(...)`, and `ctx.log` lines.
@@ -23,7 +26,7 @@ extension Engine: HostCallbacks {
         var `where`: String?
     }
 
-    func hostCall(_ operation: String, argument: String) -> Result<String, EngineError> {
+    public func hostCall(_ operation: String, argument: String) -> Result<String, ScriptError> {
         do {
             let data = Data(argument.utf8)
             switch operation {
@@ -40,24 +43,21 @@ extension Engine: HostCallbacks {
                 let call = try JSONDecoder().decode(ReadCall.self, from: data)
                 return .success(JSONText.array(try history(aggregate: call.aggregate, key: call.key).map(\.json)))
             case "view_get":
-                return viewDocumentForLua(argument)
+                return .failure(ScriptError(kind: .invalid, code: "view_closed",
+                                            message: "views are only readable while a projection handler runs"))
             case "log":
                 let call = try JSONDecoder().decode(LogCall.self, from: data)
                 let line = (call.where.map { $0.isEmpty ? "" : $0 + ": " } ?? "") + call.message
                 if let logSink { logSink(line) } else { logger.info("\(line)") }
                 return .success("null")
             default:
-                return .failure(.invalid("unknown_operation", "the host has no operation \(operation)"))
+                return .failure(ScriptError(kind: .invalid, code: "unknown_operation", message: "the host has no operation \(operation)"))
             }
-        } catch let error as EngineError {
-            return .failure(error)
-        } catch let error as StoreError {
-            if let c = error.conflict {
-                return .failure(.conflict(c.stream, expected: c.expected, actual: c.actual))
-            }
-            return .failure(EngineError(kind: .script, code: "store", message: error.description))
+        } catch let error as any ClassifiedError {
+            // the error reaches the driver script with its kind and code, as every edge reports it
+            return .failure(ScriptError(kind: error.kind, code: error.code, message: error.message))
         } catch {
-            return .failure(.invalid("bad_call", "\(error)"))
+            return .failure(ScriptError(kind: .invalid, code: "bad_call", message: "\(error)"))
         }
     }
 }

@@ -1,14 +1,18 @@
+import LuaESCore
+import LuaESScripting
+import LuaESStore
+
 /// Hydration: cache, else snapshot plus later events, else all events (DESIGN §5).
 extension Engine {
-    /// Takes the current state of `stream` out of the cache, or loads it. The caller owns the ref.
-    func takeState(_ agg: AggregateInfo, _ stream: StreamID) throws -> (ref: Int32, version: Int64) {
+    /// Takes the current state of `stream` out of the cache, or loads it.
+    func takeState(_ agg: AggregateInfo, _ stream: StreamID) throws -> (state: StateRef, version: Int64) {
         if let cached = cache.take(stream) { return cached }
         return try loadState(agg, stream, upTo: nil)
     }
 
     /// Hands a state back to the cache.
-    func putState(_ stream: StreamID, ref: Int32, version: Int64) {
-        for released in cache.put(stream, ref: ref, version: version) { host.unref(released) }
+    func putState(_ stream: StreamID, _ state: StateRef, version: Int64) {
+        cache.put(stream, state: state, version: version)
         puts &+= 1
         if puts % 256 == 0 { keepCacheWithinMemory() }
     }
@@ -18,36 +22,27 @@ extension Engine {
         guard host.memoryInUse > options.cacheMemoryBytes else { return }
         var used = host.collectGarbage()
         while used > options.cacheMemoryBytes && cache.count > 0 {
-            for ref in cache.evictOldest(fraction: 0.25) { host.unref(ref) }
+            cache.evictOldest(fraction: 0.25)
             used = host.collectGarbage()
         }
     }
 
-    /// Builds the state of `stream` from the store (up to `upTo` when given). The caller owns the ref.
-    func loadState(_ agg: AggregateInfo, _ stream: StreamID, upTo: Int64?) throws -> (ref: Int32, version: Int64) {
-        var ref: Int32 = -1
+    /// Builds the state of `stream` from the store (up to `upTo` when given).
+    package func loadState(_ agg: AggregateInfo, _ stream: StreamID, upTo: Int64?) throws -> (state: StateRef, version: Int64) {
+        let state: StateRef
         var version: Int64 = 0
         if let snap = usableSnapshot(agg, stream, upTo: upTo) {
-            ref = snap.ref
-            version = snap.version
+            (state, version) = snap
         } else {
-            guard case .ref(let r) = try host.invoke(
-                "initial", phase: .replay, label: "initial of \(agg.name)",
-                args: [.string(agg.name)], results: [.ref])[0] else { fatalError("initial returns a ref") }
-            ref = r
+            state = try lua { () throws(ScriptError) in try host.initialState(of: agg.name) }
         }
-        do {
-            version = try replayStored(agg, stream, onto: &ref, after: version, upTo: upTo)
-        } catch {
-            host.unref(ref)
-            throw error
-        }
-        return (ref, version)
+        version = try replayStored(agg, stream, onto: state, after: version, upTo: upTo)
+        return (state, version)
     }
 
-    /// Replays the stored events of `stream` after `version` (up to `upTo`) onto the state at
-    /// `ref`, page by page; returns the version reached. On failure the caller still owns `ref`.
-    func replayStored(_ agg: AggregateInfo, _ stream: StreamID, onto ref: inout Int32, after version: Int64,
+    /// Replays the stored events of `stream` after `version` (up to `upTo`) onto `state`,
+    /// page by page; returns the version reached.
+    func replayStored(_ agg: AggregateInfo, _ stream: StreamID, onto state: StateRef, after version: Int64,
                       upTo: Int64?) throws -> Int64 {
         var version = version
         while true {
@@ -57,7 +52,7 @@ extension Engine {
             try store.readReplayPage(&replayPage, of: stream, after: version, upTo: upTo, limit: limit)
             guard let last = replayPage.lastVersion else { break }
             try checkLoaded(agg, stream, page: replayPage)
-            try host.replay(aggregate: agg.name, stateRef: &ref, page: replayPage)
+            try lua { () throws(ScriptError) in try host.replay(replayPage, onto: state, aggregate: agg.name) }
             options.statistics?.addReplayed(replayPage.count)
             version = last
             if replayPage.count < limit { break }
@@ -65,8 +60,8 @@ extension Engine {
         return version
     }
 
-    /// The stored snapshot as a state ref, when it exists, matches the script's fingerprint and decodes.
-    private func usableSnapshot(_ agg: AggregateInfo, _ stream: StreamID, upTo: Int64?) -> (ref: Int32, version: Int64)? {
+    /// The stored snapshot as a state, when it exists, matches the script's fingerprint and decodes.
+    private func usableSnapshot(_ agg: AggregateInfo, _ stream: StreamID, upTo: Int64?) -> (state: StateRef, version: Int64)? {
         let snap: Snapshot?
         do {
             snap = try store.snapshot(of: stream)
@@ -81,20 +76,15 @@ extension Engine {
             return nil
         }
         do {
-            guard case .ref(let ref) = try host.invoke(
-                "identity", phase: .replay, label: "snapshot of \(stream)",
-                args: [.json(snap.state)], results: [.ref])[0] else { return nil }
-            return (ref, snap.version)
+            return (try host.decodeState(snap.state, label: "snapshot of \(stream)"), snap.version)
         } catch {
             logger.warning("unreadable snapshot ignored", metadata: ["stream": "\(stream)", "error": "\(error)"])
             return nil
         }
     }
 
-    func encodeState(_ ref: Int32) throws -> String {
-        guard case .json(let text) = try host.invoke(
-            "identity", phase: .replay, label: "encoding state", args: [.ref(ref)], results: [.json])[0] else { return "{}" }
-        return text
+    package func encodeState(_ state: StateRef) throws -> String {
+        try lua { () throws(ScriptError) in try host.encodeState(state) }
     }
 
     /// Writes a snapshot when the command crossed a multiple of the interval. Never throws:

@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Event metadata: what the engine stores in every event's `meta` (DESIGN §4).
 ///

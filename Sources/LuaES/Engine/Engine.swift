@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 import Logging
 
 /// Runs commands and reads for the aggregates of a Lua domain script over an `EventStore`.
@@ -9,9 +12,10 @@ public final class Engine {
     public let store: EventStore
     public let options: EngineOptions
     public private(set) var domain = DomainInfo()
-    let host: LuaHost
+    /// The engine's Lua state, for the tools built on it (REPL, specs); confined like the engine.
+    package let host: LuaHost
     var cache: StateCache
-    var logger: Logger
+    let logger: Logger
     /// The metadata members fixed per aggregate and command (`"command":...,"script_version":...`),
     /// with the fingerprint they were made for (Engine+meta.swift).
     var fixedMeta: [String: (fingerprint: String, members: String)] = [:]
@@ -19,11 +23,6 @@ public final class Engine {
     var replayPage = ReplayPage()
     /// States handed to the cache so far (the memory budget is checked every few hundred).
     var puts = 0
-    /// The views `view:get` reads while a projection runs (Engine+projections.swift).
-    var projectionReads: (store: ProjectionStore, name: String, generation: Int64)?
-    /// A store failure met by `view:get` during the last `project` call: the page failed
-    /// because of the store, not the script.
-    var projectionReadFailure: (any Error)?
     /// Receives `ctx.log` lines; stderr through the logger when nil.
     public var logSink: ((String) -> Void)?
 
@@ -33,10 +32,9 @@ public final class Engine {
         self.store = store
         self.options = options
         self.logger = logger
-        self.host = try LuaHost(limits: options.limits)
+        self.host = try lua { () throws(ScriptError) in try LuaHost(limits: options.limits) }
         self.cache = StateCache(capacity: options.cacheCapacity)
-        _ = try host.invoke("set_max_events", phase: .load, label: "setup",
-                            args: [.int(Int64(options.maxEventsPerCommand))], results: [])
+        try lua { () throws(ScriptError) in try host.setMaxEvents(options.maxEventsPerCommand) }
         host.setCallbacks(self)
     }
 
@@ -44,32 +42,26 @@ public final class Engine {
     /// - Parameter display: the name errors use (`counter.lua:12`); the path when nil.
     /// - Throws: `EngineError` naming file:line on any load error.
     public func load(script path: String, display: String? = nil) throws {
-        try host.runFile(path, display: display ?? path, phase: .load)
+        try lua { () throws(ScriptError) in try host.runFile(path, display: display ?? path, phase: .load) }
         try refreshDomain()
     }
 
     /// Runs a driver script (host phase) with the driving API.
     public func run(script path: String, display: String? = nil) throws {
-        try host.runFile(path, display: display ?? path, phase: .host)
+        try lua { () throws(ScriptError) in try host.runFile(path, display: display ?? path, phase: .host) }
         try refreshDomain()
     }
 
-    /// Re-reads the registry from the Lua state.
-    func refreshDomain() throws {
-        let r = try host.invoke("describe", phase: .load, label: "describing the domain", args: [], results: [.json])
-        guard case .json(let text) = r[0] else { return }
-        let aggregates = try JSONDecoder().decode([AggregateInfo].self, from: Data(text.utf8))
-        let p = try host.invoke("describe_projections", phase: .load, label: "describing the projections", args: [], results: [.json])
-        guard case .json(let projectionText) = p[0] else { return }
-        let projections = try JSONDecoder().decode([ProjectionInfo].self, from: Data(projectionText.utf8))
-        domain = DomainInfo(aggregates: aggregates, projections: projections)
+    /// Re-reads the registry from the Lua state (a driver or a REPL chunk may have declared more).
+    package func refreshDomain() throws {
+        domain = try lua { () throws(ScriptError) in try host.describe() }
     }
 
-    func aggregate(_ name: String) throws -> AggregateInfo {
+    package func aggregate(_ name: String) throws -> AggregateInfo {
         if let a = domain.aggregate(named: name) { return a }
         try refreshDomain() // a driver may have defined it since
         if let a = domain.aggregate(named: name) { return a }
-        throw EngineError.invalid("unknown_aggregate", "no aggregate named \(name)")
+        throw EngineError.notFound("unknown_aggregate", "no aggregate named \(name)")
     }
 
     /// A consistent read: the state after every committed event, or at `version`.
@@ -77,41 +69,52 @@ public final class Engine {
         let agg = try aggregate(name)
         let stream = StreamID(aggregate: name, key: key)
         if let version {
-            let (ref, reached) = try loadState(agg, stream, upTo: version)
-            defer { host.unref(ref) }
+            let (state, reached) = try loadState(agg, stream, upTo: version)
             if reached < version {
                 throw EngineError.invalid("bad_version", "\(stream) has version \(reached); there is no version \(version)")
             }
-            return StateResult(version: reached, state: try encodeState(ref))
+            return StateResult(version: reached, state: try encodeState(state))
         }
-        var ref: Int32, reached: Int64
+        var state: StateRef, reached: Int64
         if let cached = cache.take(stream) {
-            (ref, reached) = cached
-            do {
-                // A cached state may be behind what other engines, processes or nodes appended since.
-                reached = try replayStored(agg, stream, onto: &ref, after: reached, upTo: nil)
-            } catch {
-                host.unref(ref)
-                throw error
-            }
+            (state, reached) = cached
+            // A cached state may be behind what other engines, processes or nodes appended since.
+            reached = try replayStored(agg, stream, onto: state, after: reached, upTo: nil)
         } else {
-            (ref, reached) = try loadState(agg, stream, upTo: nil)
+            (state, reached) = try loadState(agg, stream, upTo: nil)
         }
-        defer { putState(stream, ref: ref, version: reached) }
-        return StateResult(version: reached, state: try encodeState(ref))
+        defer { putState(stream, state, version: reached) }
+        return StateResult(version: reached, state: try encodeState(state))
     }
 
-    /// The stored events of one aggregate instance.
-    public func history(aggregate name: String, key: String) throws -> [RecordedEvent] {
+    /// The stored events of one aggregate instance (after version `after`, at most `limit`),
+    /// checked by the script's `on_load` hooks.
+    public func history(aggregate name: String, key: String, after: Int64 = 0, limit: Int? = nil) throws -> [RecordedEvent] {
         let agg = try aggregate(name)
         let stream = StreamID(aggregate: name, key: key)
-        let events = try store.events(of: stream, after: 0, upTo: nil, limit: nil)
+        let events = try store.events(of: stream, after: after, upTo: nil, limit: limit)
         try checkLoaded(agg, stream, events: events)
         return events
     }
 
     /// Drops every cached state (after a reload, or to measure cold reads).
-    public func dropCache() {
-        for ref in cache.removeAll() { host.unref(ref) }
+    public func dropCache() { cache.removeAll() }
+
+    /// A handle that stops this engine's running call from another thread.
+    public func makeInterrupter() -> Interrupter { host.makeInterrupter() }
+
+    /// A new engine over the same store, options and logger, with nothing loaded (for a reload).
+    public func makeSibling() throws -> Engine {
+        try Engine(store: store, options: options, logger: logger)
+    }
+}
+
+/// Runs a call into the Lua host, reporting its failure as an `EngineError`.
+@inline(__always)
+func lua<T>(_ body: () throws(ScriptError) -> T) throws(EngineError) -> T {
+    do {
+        return try body()
+    } catch {
+        throw EngineError(error)
     }
 }

@@ -1,3 +1,7 @@
+import LuaESCore
+import LuaESScripting
+import LuaESStore
+
 /// Settings of an `Engine`.
 public struct EngineOptions: Sendable {
     /// Limits for scripts, per phase.

@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Counters several engines share (a server's workers), read by `/metrics`.
 public final class EngineStatistics: @unchecked Sendable {

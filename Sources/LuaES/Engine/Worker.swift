@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// One thread that owns one `Engine` (one Lua state) and runs the jobs routed to it,
 /// draining its queue at each wake-up so that commands share a store transaction.

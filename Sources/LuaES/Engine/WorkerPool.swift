@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Engines on threads of their own (one Lua state each), for servers: commands for one
 /// aggregate instance always go to the same worker, so they run in order, while

@@ -1,5 +1,8 @@
 import Foundation
 import Logging
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Runs a `Projector` on a thread of its own: catch-up, then live, woken by `notify()`
 /// after commits (in-process) and every `pollInterval` otherwise (commits of other

@@ -1,3 +1,7 @@
+import LuaESCore
+import LuaESScripting
+import LuaESStore
+
 /// Where a projection stands, computed from the store and the loaded script: for
 /// `/health`, `esrun check` and the REPL. Any process can compute it; no runner is asked.
 public struct ProjectionStatus: Sendable, Equatable {

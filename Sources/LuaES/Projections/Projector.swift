@@ -1,5 +1,8 @@
 import Foundation
 import Logging
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Keeps a domain's projections up to date with the global feed, a page at a time.
 ///
@@ -204,7 +207,7 @@ public final class Projector {
             ("position", String(event.position)), ("aggregate", JSONText.quote(event.stream.aggregate)),
             ("key", JSONText.quote(event.stream.key)), ("version", String(event.version)),
             ("type", JSONText.quote(event.type)),
-            ("error", JSONText.object([("kind", JSONText.quote(error.kind.rawValue)), ("code", JSONText.quote(error.code)),
+            ("error", JSONText.object([("kind", JSONText.quote(error.kind.rawValue)), ("code", JSONText.quote(error.code.rawValue)),
                                        ("message", JSONText.quote(error.message))])),
             ("at", String(Int64(Date().timeIntervalSince1970 * 1000))),
         ])

@@ -1,5 +1,8 @@
 import Foundation
 import Logging
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Hands committed events to a sink, at least once, in position order.
 ///

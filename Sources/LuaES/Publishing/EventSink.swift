@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Where an `EventPublisher` hands committed events. `publish` returns only once the
 /// events are delivered (written, acknowledged); a throw means "not delivered, try again".

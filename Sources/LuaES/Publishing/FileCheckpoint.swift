@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// A checkpoint in a small text file, replaced atomically (write a temporary file, rename).
 public struct FileCheckpoint: PublishCheckpoint {
@@ -10,7 +13,7 @@ public struct FileCheckpoint: PublishCheckpoint {
         guard FileManager.default.fileExists(atPath: path) else { return 0 }
         let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         guard let position = Int64(text), position >= 0 else {
-            throw StoreError.invalid("publish checkpoint \(path) does not hold a position: \(text.prefix(40))")
+            throw PublishError.invalid("bad_checkpoint", "publish checkpoint \(path) does not hold a position: \(text.prefix(40))")
         }
         return position
     }
@@ -19,9 +22,11 @@ public struct FileCheckpoint: PublishCheckpoint {
         let temporary = path + ".tmp"
         do {
             try (String(position) + "\n").write(toFile: temporary, atomically: false, encoding: .utf8)
-            guard rename(temporary, path) == 0 else { throw StoreError.io(String(cString: strerror(errno))) }
         } catch {
-            throw StoreError.io("cannot write publish checkpoint \(path): \(error)")
+            throw PublishError.failed("checkpoint_io", "cannot write publish checkpoint \(path): \(error)")
+        }
+        guard rename(temporary, path) == 0 else {
+            throw PublishError.failed("checkpoint_io", "cannot write publish checkpoint \(path): " + String(cString: strerror(errno)))
         }
     }
 }

@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -46,7 +49,7 @@ public struct HTTPSink: EventSink {
                 delay *= 2
             }
         }
-        throw StoreError.io("webhook \(url.absoluteString) failed \(attempts) times, last: \(failure)")
+        throw PublishError.failed("sink_failed", "webhook \(url.absoluteString) failed \(attempts) times, last: \(failure)")
     }
 
     /// One request, waited for on the calling thread.

@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// A checkpoint kept in memory (with `--memory` stores, and tests).
 public final class MemoryCheckpoint: PublishCheckpoint, @unchecked Sendable {

@@ -1,4 +1,7 @@
 import Foundation
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Writes NDJSON lines to a file descriptor: standard output, or a file opened for appending.
 public final class NDJSONSink: EventSink {
@@ -9,12 +12,12 @@ public final class NDJSONSink: EventSink {
     public static func standardOutput() -> NDJSONSink { NDJSONSink(descriptor: STDOUT_FILENO, owned: false) }
 
     /// Lines appended to `path` (created when missing).
-    /// - Throws: `StoreError.io` when the file cannot be opened.
+    /// - Throws: `PublishError.failed` when the file cannot be opened.
     /// A line torn by a crash (a process killed in the middle of a write: Linux may stop a large
     /// write between pages) is cut off first: that page was not checkpointed, so it is published again.
     public convenience init(appendingTo path: String) throws {
         let fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { throw StoreError.io("cannot open \(path) for publishing: \(String(cString: strerror(errno)))") }
+        guard fd >= 0 else { throw PublishError.failed("sink_failed", "cannot open \(path) for publishing: \(String(cString: strerror(errno)))") }
         do {
             try Self.cutTornLine(fd, path)
         } catch {
@@ -34,7 +37,7 @@ public final class NDJSONSink: EventSink {
             let size = Int(min(Int64(chunk.count), end))
             let start = end - Int64(size)
             let n = chunk.withUnsafeMutableBytes { pread(fd, $0.baseAddress, size, off_t(start)) }
-            guard n == size else { throw StoreError.io("cannot read \(path): \(String(cString: strerror(errno)))") }
+            guard n == size else { throw PublishError.failed("sink_failed", "cannot read \(path): \(String(cString: strerror(errno)))") }
             if first, chunk[size - 1] == UInt8(ascii: "\n") { return }
             first = false
             if let last = chunk[0..<size].lastIndex(of: UInt8(ascii: "\n")) {
@@ -44,7 +47,7 @@ public final class NDJSONSink: EventSink {
             end = start
         }
         guard ftruncate(fd, off_t(end)) == 0 else {
-            throw StoreError.io("cannot cut the torn last line of \(path): \(String(cString: strerror(errno)))")
+            throw PublishError.failed("sink_failed", "cannot cut the torn last line of \(path): \(String(cString: strerror(errno)))")
         }
     }
 
@@ -64,7 +67,7 @@ public final class NDJSONSink: EventSink {
             let n = bytes.withUnsafeBytes { write(descriptor, $0.baseAddress, $0.count) }
             if n < 0 {
                 if errno == EINTR { continue }
-                throw StoreError.io("publishing failed: \(String(cString: strerror(errno)))")
+                throw PublishError.failed("sink_failed", "publishing failed: \(String(cString: strerror(errno)))")
             }
             bytes = bytes.dropFirst(n)
         }

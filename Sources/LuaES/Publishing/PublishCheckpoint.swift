@@ -1,3 +1,7 @@
+import LuaESCore
+import LuaESScripting
+import LuaESStore
+
 /// Where an `EventPublisher` keeps the position of the last event it delivered.
 public protocol PublishCheckpoint: Sendable {
     /// The last delivered position (0 when nothing was).

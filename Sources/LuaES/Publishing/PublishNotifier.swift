@@ -1,3 +1,7 @@
+import LuaESCore
+import LuaESScripting
+import LuaESStore
+
 /// A store middleware that wakes a publisher after every successful append, so events go
 /// out as soon as they are committed rather than at the next poll. It does not touch loads.
 public struct PublishNotifier: StoreMiddleware {

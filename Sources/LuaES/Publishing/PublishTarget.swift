@@ -1,5 +1,8 @@
 import Foundation
 import Logging
+import LuaESCore
+import LuaESScripting
+import LuaESStore
 
 /// Where `--publish` sends committed events: `stdout`, `file:PATH` or an `http(s)://` URL.
 public enum PublishTarget: Sendable, Equatable {
@@ -8,7 +11,7 @@ public enum PublishTarget: Sendable, Equatable {
     case webhook(URL)
 
     /// Parses `stdout`, `file:PATH` or `http://...` / `https://...`.
-    /// - Throws: `StoreError.invalid` for anything else.
+    /// - Throws: `PublishError.invalid` for anything else.
     public init(parsing text: String) throws {
         if text == "stdout" {
             self = .standardOutput
@@ -17,7 +20,7 @@ public enum PublishTarget: Sendable, Equatable {
         } else if text.hasPrefix("http://") || text.hasPrefix("https://"), let url = URL(string: text) {
             self = .webhook(url)
         } else {
-            throw StoreError.invalid("--publish takes stdout, file:PATH or an http(s):// URL, not '\(text)'")
+            throw PublishError.invalid("bad_publish_target", "--publish takes stdout, file:PATH or an http(s):// URL, not '\(text)'")
         }
     }
 

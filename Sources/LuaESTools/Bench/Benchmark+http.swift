@@ -1,0 +1,107 @@
+import Foundation
+import LuaES
+import LuaESCore
+import LuaESScripting
+import LuaESStore
+
+/// HTTP commands over loopback: `esrun serve --port 0` driven by wrk, as a user's load test would.
+extension Benchmark {
+    static let hotLabel = "HTTP commands, one hot counter"
+    static let spreadLabel = "HTTP commands on 10,000 counters"
+
+    /// wrk's script: POSTs `{"by":1}` to one counter, or round-robin over `ESRUN_KEYS` counters
+    /// from a per-thread offset; `done` prints one line the bench parses.
+    static let wrkScript = """
+        wrk.method = "POST"
+        wrk.body = '{"by":1}'
+        wrk.headers["Content-Type"] = "application/json"
+        local keys = tonumber(os.getenv("ESRUN_KEYS") or "1")
+        local threads, counter = 0, 0
+        function setup(thread) thread:set("offset", threads * 7919); threads = threads + 1 end
+        if keys > 1 then
+          function request()
+            counter = counter + 1
+            return wrk.format(nil, "/Counter/k" .. ((counter + offset) % keys) .. "/increment")
+          end
+        end
+        function done(summary, latency, requests)
+          local e = summary.errors
+          io.write(string.format("ESRUN requests=%d duration_us=%d p50_us=%d p99_us=%d max_us=%d non2xx=%d socket_errors=%d\\n",
+            summary.requests, summary.duration, latency:percentile(50), latency:percentile(99), latency.max,
+            e.status, e.connect + e.read + e.write + e.timeout))
+        end
+        """
+
+    func httpCommands(script: String, dir: URL) throws {
+        guard let executable = settings.executable else {
+            return skipHTTP("no esrun binary given")
+        }
+        guard let wrk = Self.executable(named: "wrk") else {
+            return skipHTTP("wrk not found: apt-get install -y wrk (scripts/bench.sh does)")
+        }
+        let wrkScript = dir.appendingPathComponent("post.lua").path
+        try Self.wrkScript.write(toFile: wrkScript, atomically: true, encoding: .utf8)
+        let server = try RunningServer(executable: URL(fileURLWithPath: executable), arguments: [
+            "serve", script, "--port", "0", "--workers", String(settings.workers),
+            "--db", dir.appendingPathComponent("http.db").path, "--log-level", "error",
+        ], log: dir.appendingPathComponent("serve.log"))
+        defer { server.stop() }
+        for (label, keys) in [(Self.hotLabel, 1), (Self.spreadLabel, settings.keys)] {
+            let line = try drive(wrk: wrk, script: wrkScript, port: server.port, keys: keys, label: label)
+            func field(_ name: String) -> Double {
+                let pair = line.split(separator: " ").first { $0.hasPrefix(name + "=") }
+                return pair.flatMap { Double($0.dropFirst(name.count + 1)) } ?? 0
+            }
+            guard field("non2xx") == 0, field("requests") > 0 else {
+                throw EngineError.invalid("bench", "\(label): the server answered \(Int(field("non2xx"))) of "
+                                            + "\(Int(field("requests"))) requests with an error status")
+            }
+            let errors = Int(field("socket_errors"))
+            report(Figure(name: label, value: field("requests") / (field("duration_us") / 1e6), unit: "commands/s",
+                          detail: String(format: "p50 %.3f ms, p99 %.3f ms, max %.1f ms, ", field("p50_us") / 1000,
+                                         field("p99_us") / 1000, field("max_us") / 1000)
+                            + "\(Int(field("requests"))) requests, wrk -t2 -c\(settings.connections) -d\(settings.httpSeconds)s"
+                            + (keys > 1 ? ", \(keys) counters" : "") + (errors > 0 ? ", \(errors) socket errors" : "")))
+        }
+        report(Figure(name: "peak memory, server", value: Double(server.peakMemoryKiB()) / 1024, unit: "MiB",
+                      detail: "VmHWM of esrun serve after both HTTP workloads"))
+    }
+
+    private func skipHTTP(_ why: String) {
+        for label in [Self.hotLabel, Self.spreadLabel, "peak memory, server"] {
+            report(Figure(name: label, value: 0, unit: "skipped", detail: why))
+        }
+    }
+
+    /// Runs wrk for `settings.httpSeconds` and returns its `ESRUN ...` line.
+    private func drive(wrk: String, script: String, port: Int, keys: Int, label: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: wrk)
+        process.arguments = ["-t2", "-c\(settings.connections)", "-d\(settings.httpSeconds)s", "--latency",
+                             "-s", script, "http://127.0.0.1:\(port)/Counter/hot/increment"]
+        var environment = ProcessInfo.processInfo.environment
+        environment["ESRUN_KEYS"] = String(keys)
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+        let started = Date()
+        while process.isRunning {
+            Thread.sleep(forTimeInterval: 0.25)
+            progress(label, min(Date().timeIntervalSince(started) / Double(settings.httpSeconds), 1))
+        }
+        process.waitUntilExit()
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        guard process.terminationStatus == 0, let line = text.split(separator: "\n").first(where: { $0.hasPrefix("ESRUN ") }) else {
+            throw EngineError.invalid("bench", "wrk failed (status \(process.terminationStatus)): \(text)")
+        }
+        return String(line)
+    }
+
+    /// The first executable file called `name` on PATH.
+    static func executable(named name: String) -> String? {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+    }
+}
