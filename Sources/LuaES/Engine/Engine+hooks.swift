@@ -1,5 +1,5 @@
 /// The script's store hooks seen from the engine: `on_append` metadata and `on_load` checks
-/// (Prelude+hooks.swift). Both cost nothing when a script registers none.
+/// (Sources/CLuaShim/prelude/hooks.lua). Both cost nothing when a script registers none.
 extension Engine {
     /// Each event's metadata members from the on_append hooks (one JSON object a line),
     /// or nil when no hook ran.

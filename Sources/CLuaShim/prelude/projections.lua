@@ -1,13 +1,18 @@
-extension Prelude {
-    /// Projections (read models): `projection(name, { initial = ..., on = { Type = fn } })`,
-    /// their registry entries for the engine, and `engine.project`, which runs a page of
-    /// the global feed through one projection in the replay phase and returns the view
-    /// changes. Views are documents keyed by strings: `view:get`, `view:put`,
-    /// `view:delete`, `view:update`.
-    static let projections = #"""
-do
+-- Projections (read models): `projection(name, { initial = ..., on = { Type = fn } })`, their
+-- registry entries for the engine, and `engine.project`, which runs a page of the global feed
+-- through one projection in the replay phase and returns the view changes. Views are documents
+-- keyed by strings: `view:get`, `view:put`, `view:delete`, `view:update`.
+local P, S = ...
+local cap, json_encode, json_decode, set_phase, host_call = P.cap, P.json_encode, P.json_decode, P.set_phase, P.host_call
+local raise, env, base, engine, check_name = S.raise, S.env, S.base, S.engine, S.check_name
+local registry, registry_order = S.registry, S.registry_order
+local M_LOAD, M_HOST, REPLAY = S.M_LOAD, S.M_HOST, S.REPLAY
+local type, pairs, ipairs, tostring, error, pcall = type, pairs, ipairs, tostring, error, pcall
+local rawget, setmetatable, getmetatable = rawget, setmetatable, getmetatable
+local sfind, smatch, sfmt = S.sfind, S.smatch, string.format
+local tsort, tunpack, tconcat = table.sort, table.unpack, table.concat
+
 local projections, projection_order = {}, {}
-local json_encode, json_decode, set_phase, host_call = P.json_encode, P.json_decode, P.set_phase, P.host_call
 local PROJ_MT, Projection = {}, {}
 local utf8_len = utf8.len
 local EVENT_KEY = "^[A-Za-z_][A-Za-z0-9_]*%.[A-Z][A-Za-z0-9_]*$"
@@ -74,8 +79,8 @@ end
 -- Former names (renamed_from) lead to the same handler, and old schemas are upcast first.
 local function pseal(d)
   local s = d.sealed
-  if s and s.revision == P.registry_revision then return s end
-  s = { revision = P.registry_revision, match = {}, unknown = {} }
+  if s and s.revision == S.registry_revision then return s end
+  s = { revision = S.registry_revision, match = {}, unknown = {} }
   local keys = {}
   for key in pairs(d.on) do keys[#keys + 1] = key end
   tsort(keys, function(a, b)
@@ -287,6 +292,3 @@ function engine.project(name, events)
   end
   return views.changes()
 end
-end
-"""#
-}

@@ -1,10 +1,16 @@
-extension Prelude {
-    /// The domain API of DESIGN §2: `aggregate`, `:event`, wiring, event
-    /// constructors with field checks, `fault`, `require`, read-only state.
-    static let domain = #"""
+-- The domain API: `aggregate`, `:event`, wiring, event constructors with field checks,
+-- `fault`, `require`, read-only state.
+local P, S = ...
+local cap = P.cap
+local raise, base, ERR_MT, RO_TAG, ordered_iter = S.raise, S.base, S.ERR_MT, S.RO_TAG, S.ordered_iter
+local M_LOAD, M_HOST, M_HANDLE = S.M_LOAD, S.M_HOST, S.M_HANDLE
+local smatch, sfmt, ssub, tunpack = S.smatch, string.format, string.sub, table.unpack
+local type, pairs, ipairs, next, tostring, error, pcall = type, pairs, ipairs, next, tostring, error, pcall
+local rawget, rawset, rawlen, setmetatable, getmetatable = rawget, rawset, rawlen, setmetatable, getmetatable
+
 local registry, registry_order = {}, {}
 -- Counts changes to the registry's aggregates and event types (projections re-match on it).
-P.registry_revision = 0
+S.registry_revision = 0
 local is_event = setmetatable({}, { __mode = "k" })
 local EVENT_MT = { __metatable = "event" }
 EVENT_MT.__tostring = function(e) return "event " .. e.type end
@@ -62,7 +68,7 @@ RO_MT = {
   end,
   __len = function(view) return #ro_target[view] end,
   __pairs = function(view)
-    return P.ordered_iter(ro_target[view], function(v)
+    return ordered_iter(ro_target[view], function(v)
       if type(v) == "table" then return readonly(v) end
       return v
     end), view, nil
@@ -131,7 +137,7 @@ function Aggregate.event(agg, name, fields, opts)
     renamed_from = { tunpack(renamed) } }
   d.event_order[#d.event_order + 1] = name
   d.sealed = nil
-  P.registry_revision = P.registry_revision + 1
+  S.registry_revision = S.registry_revision + 1
   return agg
 end
 
@@ -227,7 +233,7 @@ function base.aggregate(name, opts)
   d.agg = agg
   registry[name] = d
   registry_order[#registry_order + 1] = name
-  P.registry_revision = P.registry_revision + 1
+  S.registry_revision = S.registry_revision + 1
   return agg
 end
 
@@ -257,5 +263,7 @@ function base.require(name)
   loaded[name] = r
   return r
 end
-"""#
-}
+
+S.registry, S.registry_order, S.Aggregate, S.AGG_MT, S.def_of = registry, registry_order, Aggregate, AGG_MT, def_of
+S.EVENT_MT, S.is_event, S.make_event = EVENT_MT, is_event, make_event
+S.copy, S.readonly, S.check_name = copy, readonly, check_name
