@@ -96,7 +96,9 @@ function Aggregate.event(agg, name, fields, opts)
   local d = def_of(agg)
   check_name("event type", name, "^[A-Z][A-Za-z0-9_]*$", "must start with an uppercase letter and hold letters, digits or _")
   if d.events[name] then raise("invalid", "duplicate_event", d.name .. " already declares event type " .. name, 2) end
-  if fields ~= nil and type(fields) ~= "table" then raise("invalid", "bad_fields", "fields of " .. name .. " must be a table", 2) end
+  if fields ~= nil and type(fields) ~= "table" then
+    raise("invalid", "bad_fields", "fields of " .. name .. " must be a table", 2)
+  end
   local spec = {}
   for k, v in pairs(fields or {}) do
     local kind, optional = v, false
@@ -109,7 +111,9 @@ function Aggregate.event(agg, name, fields, opts)
   end
   opts = opts or {}
   local version = opts.version or 1
-  if math.type(version) ~= "integer" or version < 1 then raise("invalid", "bad_version", name .. " version must be an integer >= 1", 2) end
+  if math.type(version) ~= "integer" or version < 1 then
+    raise("invalid", "bad_version", name .. " version must be an integer >= 1", 2)
+  end
   local upcast = {}
   for from, fn in pairs(opts.upcast or {}) do
     if math.type(from) ~= "integer" or from < 1 or from >= version or type(fn) ~= "function" then
@@ -121,7 +125,8 @@ function Aggregate.event(agg, name, fields, opts)
   if type(renamed) == "string" then renamed = { renamed } end
   if type(renamed) ~= "table" then raise("invalid", "bad_rename", name .. ".renamed_from must list former type names", 2) end
   for _, old in ipairs(renamed) do
-    check_name("former event type", old, "^[A-Z][A-Za-z0-9_]*$", "must start with an uppercase letter and hold letters, digits or _")
+    check_name("former event type", old, "^[A-Z][A-Za-z0-9_]*$",
+      "must start with an uppercase letter and hold letters, digits or _")
     if old == name or d.events[old] or d.renamed[old] then
       raise("invalid", "duplicate_event", d.name .. " already has an event type or former name " .. old, 2)
     end
@@ -131,7 +136,9 @@ function Aggregate.event(agg, name, fields, opts)
       raise("invalid", "bad_option", "unknown event option '" .. tostring(k) .. "' (version, upcast, renamed_from)", 2)
     end
   end
-  if d.renamed[name] then raise("invalid", "duplicate_event", d.name .. " lists " .. name .. " as a former name of " .. d.renamed[name], 2) end
+  if d.renamed[name] then
+    raise("invalid", "duplicate_event", d.name .. " lists " .. name .. " as a former name of " .. d.renamed[name], 2)
+  end
   for _, old in ipairs(renamed) do d.renamed[old] = name end
   d.events[name] = { name = name, fields = fields ~= nil and spec or nil, version = version, upcast = upcast,
     renamed_from = { tunpack(renamed) } }
@@ -170,9 +177,12 @@ local function make_event(d, ev, data)
     for k, f in pairs(ev.fields) do
       local v = data[k]
       if v == nil then
-        if not f.optional then raise("invalid", "missing_field", d.name .. "." .. ev.name .. " needs field '" .. k .. "' (" .. f.kind .. ")", 3) end
+        if not f.optional then
+          raise("invalid", "missing_field", d.name .. "." .. ev.name .. " needs field '" .. k .. "' (" .. f.kind .. ")", 3)
+        end
       elseif not field_ok(f.kind, v) then
-        raise("invalid", "bad_field", d.name .. "." .. ev.name .. " field '" .. k .. "' must be " .. f.kind .. ", got " .. (math.type(v) or type(v)), 3)
+        raise("invalid", "bad_field", d.name .. "." .. ev.name .. " field '" .. k .. "' must be " .. f.kind
+          .. ", got " .. (math.type(v) or type(v)), 3)
       end
     end
     for k in pairs(data) do

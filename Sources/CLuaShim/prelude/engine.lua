@@ -61,7 +61,8 @@ local function def(name)
   return d
 end
 
-function engine.main_loaded(result, display) end
+-- called with (result, display) after a main script ran: nothing to record yet
+function engine.main_loaded() end
 
 function engine.describe()
   local out = {}
@@ -112,7 +113,7 @@ function engine.on_load(name, key, events) hooks.run_load(def(name), key, events
 
 function engine.initial(name)
   local d = def(name)
-  local init, state = d.initial, nil
+  local init, state = d.initial
   if type(init) == "function" then
     set_phase(REPLAY, "initial of " .. name)
     state = init()
@@ -130,7 +131,7 @@ end
 
 function engine.replayers(name) return seal(def(name)).replayers end
 
-local function ignore_event(state) return nil end
+local function ignore_event() return nil end
 function engine.missing_replay(name, type_name)
   local d = def(name)
   if d.ignore[type_name] then return ignore_event end

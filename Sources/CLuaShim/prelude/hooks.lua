@@ -82,7 +82,9 @@ function hooks.run_append(d, command, ctx, events, meta_base)
     end
     if m.event_id ~= nil then raise("invalid", "reserved_meta", label .. " may not set meta.event_id", 1) end
     local ok, text = pcall(json_encode, m)
-    if not ok then raise("invalid", "bad_meta", label .. ": meta of event " .. i .. " cannot be stored: " .. tostring(text), 1) end
+    if not ok then
+      raise("invalid", "bad_meta", label .. ": meta of event " .. i .. " cannot be stored: " .. tostring(text), 1)
+    end
     out[i] = text
   end
   return tconcat(out, "\n")

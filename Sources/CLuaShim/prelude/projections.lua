@@ -166,7 +166,8 @@ end
 local function view_key(name, key, level)
   if math.type(key) == "integer" then key = tostring(key) end
   if type(key) ~= "string" or key == "" or #key > 512 or sfind(key, "\0", 1, true) or not utf8_len(key) then
-    raise("invalid", "bad_view_key", "view keys of " .. name .. " are non-empty UTF-8 strings of at most 512 bytes without NUL, not "
+    raise("invalid", "bad_view_key", "view keys of " .. name
+      .. " are non-empty UTF-8 strings of at most 512 bytes without NUL, not "
       .. (type(key) == "string" and sfmt("%q", key) or type(key)), level + 1)
   end
   return key
@@ -193,14 +194,22 @@ local function make_views(d)
     return t
   end
   local function check(self, level)
-    if getmetatable(self) ~= "view" then raise("invalid", "bad_call", "call view methods with a colon: view:get(key)", level + 1) end
-    if self ~= current then raise("invalid", "view_closed", "a view of " .. name .. " is only usable while the handler it was given to runs", level + 1) end
+    if getmetatable(self) ~= "view" then
+      raise("invalid", "bad_call", "call view methods with a colon: view:get(key)", level + 1)
+    end
+    if self ~= current then
+      raise("invalid", "view_closed", "a view of " .. name .. " is only usable while the handler it was given to runs",
+        level + 1)
+    end
   end
   local function put(key, doc, level)
-    if doc == nil then raise("invalid", "bad_document", "view:put(" .. sfmt("%q", key) .. ", nil): use view:delete(key)", level + 1) end
+    if doc == nil then
+      raise("invalid", "bad_document", "view:put(" .. sfmt("%q", key) .. ", nil): use view:delete(key)", level + 1)
+    end
     local ok, text = pcall(json_encode, doc)
     if not ok then
-      raise("invalid", "bad_document", "the document for " .. name .. "[" .. sfmt("%q", key) .. "] cannot be stored: " .. tostring(text), level + 1)
+      raise("invalid", "bad_document", "the document for " .. name .. "[" .. sfmt("%q", key) .. "] cannot be stored: "
+        .. tostring(text), level + 1)
     end
     if writes[key] == nil then order[#order + 1] = key end
     writes[key] = text
@@ -235,7 +244,10 @@ local function make_views(d)
       local doc = get(key)
       local r = fn(doc)
       if r ~= nil then doc = r end
-      if doc == nil then raise("invalid", "bad_document", "view:update(" .. sfmt("%q", key) .. "): the function left no document (use view:delete)", 2) end
+      if doc == nil then
+        raise("invalid", "bad_document", "view:update(" .. sfmt("%q", key)
+          .. "): the function left no document (use view:delete)", 2)
+      end
       put(key, doc, 2)
       return doc
     end,

@@ -14,7 +14,8 @@ local tsort, tconcat, tpack = table.sort, table.concat, table.pack
 local real_load, dgetmt, dgetinfo = load, debug.getmetatable, debug.getinfo
 local sgsub = string.gsub
 local KEYWORDS = {}
-for w in ("and break do else elseif end false for function goto if in local nil not or repeat return then true until while"):gmatch("%a+") do
+for w in ("and break do else elseif end false for function goto if in local nil not or repeat return then true until while")
+    :gmatch("%a+") do
   KEYWORDS[w] = true
 end
 local WIDTH, MAX_DEPTH, MAX_ITEMS = 72, 12, 200

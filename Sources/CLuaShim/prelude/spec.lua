@@ -4,7 +4,8 @@
 -- decodes; nothing of the spec state runs during a scenario.
 local P, S = ...
 local cap, json_encode, json_decode = P.cap, P.json_encode, P.json_decode
-local raise, base, engine, def, is_event, make_event = S.raise, S.base, S.engine, S.def, S.is_event, S.make_event
+local raise, base, engine, is_event, make_event = S.raise, S.base, S.engine, S.is_event, S.make_event
+local aggregate_def = S.def
 local M_HOST = S.M_HOST
 local type, pairs, ipairs, next, tostring, pcall = type, pairs, ipairs, next, tostring, pcall
 local rawget, rawlen, setmetatable, getmetatable = rawget, rawlen, setmetatable, getmetatable
@@ -219,7 +220,8 @@ function engine.spec_from_json(text, display)
       if c.error ~= nil and type(c.error) ~= "string" then bad(name, "commands[" .. i .. "].error is a fault code") end
       given[#given + 1] = { command = c.type, args = encode(name, "command data", c.data or {}), fault = c.error }
     end
-    out[#out + 1] = { name = name, aggregate = s.aggregate, inherit = s.inherit, key = s.key ~= nil and tostring(s.key) or nil, location = display,
+    out[#out + 1] = { name = name, aggregate = s.aggregate, inherit = s.inherit,
+      key = s.key ~= nil and tostring(s.key) or nil, location = display,
       given = given, partial = true, expect_state = s.expect ~= nil and encode(name, "expect", s.expect) or nil }
   end
   return out
@@ -227,7 +229,7 @@ end
 
 -- Checks a given event against the registry (declared type, field types); returns its schema version.
 function engine.spec_check_event(agg, type_name, data)
-  local d = def(agg)
+  local d = aggregate_def(agg)
   local ev = d.events[type_name]
   if ev == nil then
     raise("invalid", "undeclared_event", agg .. " has no event type '" .. tostring(type_name) .. "'", 1)
