@@ -28,7 +28,9 @@ let package = Package(
         .target(
             name: "CLuaShim",
             dependencies: ["CLua"],
-            cSettings: [.unsafeFlags(["-O2", "-std=gnu11"])]
+            // the prelude's .lua files are compiled in with #embed (prelude.c), which needs C23
+            exclude: ["prelude"],
+            cSettings: [.unsafeFlags(["-O2", "-std=gnu23"])]
         ),
         .systemLibrary(
             name: "CSQLite",

@@ -3,6 +3,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/install-deps.sh
+# the trusted Lua prelude must lint clean (.luacheckrc) before anything is built
+luacheck --no-color Sources/CLuaShim/prelude
 swift build --build-tests
 
 # A throwaway PostgreSQL server for the PostgreSQL store's tests, stopped on exit. Without

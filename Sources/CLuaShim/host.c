@@ -99,28 +99,39 @@ int esr_run_protected(esr_host *h, int phase, const char *label, lua_CFunction b
 
 // ---------------------------------------------------------------- prelude
 
-typedef struct { esr_host *h; const char *src; size_t len; } prelude_args;
-
+// Runs the prelude's chunks in order, each as `chunk(P, S)`: P the primitives, S the
+// table through which chunks share what they define. C reads env, engine and the event
+// metatable from S at the end.
 static int p_prelude(lua_State *L) {
-    prelude_args *a = (prelude_args *)lua_touserdata(L, 1);
-    esr_host *h = a->h;
+    esr_host *h = (esr_host *)lua_touserdata(L, 1);
     luaL_openlibs(L);
     // error metatable first: primitives raise error values from the start
     lua_newtable(L);
     h->errmt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    if (luaL_loadbufferx(L, a->src, a->len, "=prelude", "t") != LUA_OK) return lua_error(L);
     esr_push_primitives(L);
+    int prims = lua_gettop(L);
+    lua_newtable(L);
+    int shared = lua_gettop(L);
     lua_rawgeti(L, LUA_REGISTRYINDEX, h->errmt_ref);
-    lua_call(L, 2, 3); // returns env, engine, event metatable
-    h->eventmt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
-    h->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_setfield(L, shared, "ERR_MT");
+    for (int i = 0; i < esr_prelude_count; i++) {
+        const esr_prelude_chunk *c = &esr_prelude[i];
+        if (luaL_loadbufferx(L, c->bytes, c->len, c->name, "t") != LUA_OK) return lua_error(L);
+        lua_pushvalue(L, prims);
+        lua_pushvalue(L, shared);
+        lua_call(L, 2, 0);
+    }
+    lua_getfield(L, shared, "env");
     h->env_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, shared, "engine");
+    h->engine_ref = luaL_ref(L, LUA_REGISTRYINDEX);
+    lua_getfield(L, shared, "EVENT_MT");
+    h->eventmt_ref = luaL_ref(L, LUA_REGISTRYINDEX);
     return 0;
 }
 
-int esr_load_prelude(esr_host *h, const char *src, size_t len) {
-    prelude_args a = {h, src, len};
-    return esr_run_protected(h, ESR_PHASE_LOAD, "prelude", p_prelude, &a);
+int esr_load_prelude(esr_host *h) {
+    return esr_run_protected(h, ESR_PHASE_LOAD, "prelude", p_prelude, h);
 }
 
 // ---------------------------------------------------------------- scripts

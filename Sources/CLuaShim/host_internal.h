@@ -105,6 +105,15 @@ void esr_set_error(esr_host *h, const char *kind, const char *code, const char *
 
 // Sandbox primitives (sandbox.c): pushes the table of privileged functions given to the prelude.
 void esr_push_primitives(lua_State *L);
+
+// The prelude's chunks (prelude.c), in load order: chunk name ("=prelude/<file>.lua") and text.
+typedef struct esr_prelude_chunk {
+    const char *name;
+    const char *bytes;
+    size_t len;
+} esr_prelude_chunk;
+extern const esr_prelude_chunk esr_prelude[];
+extern const int esr_prelude_count;
 // replay_warnings(fn, label, allowed): state a replay function can carry between replays (captures.c).
 int esr_prim_replay_warnings(lua_State *L);
 

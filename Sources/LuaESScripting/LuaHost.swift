@@ -27,9 +27,14 @@ public final class LuaHost {
         }
         // The encoder recurses in C (~600 bytes a level): a depth cap keeps it far from the stack's end.
         esr_set_json_limits(raw, esr_json_limits(max_depth: Int32(min(max(limits.jsonDepth, 1), 512)), max_bytes: limits.jsonBytes))
-        let source = Prelude.source
-        let status = source.withCString { esr_load_prelude(raw, $0, source.utf8.count) }
-        if status != 0 { throw lastError() }
+        if esr_load_prelude(raw) != 0 { throw lastError() }
+    }
+
+    /// The prelude's chunks in load order ("prelude/sandbox.lua", ...), as compiled into the binary.
+    static var preludeChunkNames: [String] {
+        var names: [String] = []
+        while let name = esr_prelude_chunk_name(Int32(names.count)) { names.append(String(cString: name)) }
+        return names
     }
 
     deinit { esr_close(raw) }

@@ -131,8 +131,11 @@ size_t esr_memory_in_use(esr_host *h);
 // Runs a full garbage collection (protected); returns the memory in use afterwards.
 size_t esr_collect(esr_host *h);
 
-// Loads the trusted prelude (runs unsandboxed, once) which builds the sandbox.
-int esr_load_prelude(esr_host *h, const char *src, size_t len);
+// Loads the trusted prelude (runs unsandboxed, once) which builds the sandbox. Its
+// chunks are compiled into the binary (prelude.c) and run in order.
+int esr_load_prelude(esr_host *h);
+// The name of the prelude's chunk i in load order ("prelude/sandbox.lua"), or NULL past the last.
+const char *esr_prelude_chunk_name(int i);
 
 // Loads and runs a script file in the sandbox, in the given phase (LOAD for
 // domain scripts, HOST for drivers). Chunk named "@<display>".

@@ -2,7 +2,7 @@ import LuaESCore
 import LuaESScripting
 import LuaESStore
 
-/// The script's `on_load` checks seen from the engine (hooks.lua). They cost nothing when a
+/// The script's `on_load` checks seen from the engine (Sources/CLuaShim/prelude/hooks.lua). They cost nothing when a
 /// script registers none.
 extension Engine {
     /// Runs the on_load hooks over a page about to be replayed.

@@ -1,13 +1,18 @@
-extension Prelude {
-    /// Projections (read models): `projection(name, { initial = ..., on = { Type = fn } })`,
-    /// their registry entries for the engine, and `engine.project`, which runs a page of
-    /// the global feed through one projection in the replay phase and returns the view
-    /// changes. Views are documents keyed by strings: `view:get`, `view:put`,
-    /// `view:delete`, `view:update`.
-    static let projections = #"""
-do
+-- Projections (read models): `projection(name, { initial = ..., on = { Type = fn } })`, their
+-- registry entries for the engine, and `engine.project`, which runs a page of the global feed
+-- through one projection in the replay phase and returns the view changes. Views are documents
+-- keyed by strings: `view:get`, `view:put`, `view:delete`, `view:update`.
+local P, S = ...
+local cap, json_encode, json_decode, set_phase, host_call = P.cap, P.json_encode, P.json_decode, P.set_phase, P.host_call
+local raise, env, base, engine, check_name = S.raise, S.env, S.base, S.engine, S.check_name
+local registry, registry_order = S.registry, S.registry_order
+local M_LOAD, M_HOST, REPLAY = S.M_LOAD, S.M_HOST, S.REPLAY
+local type, pairs, ipairs, tostring, error, pcall = type, pairs, ipairs, tostring, error, pcall
+local rawget, setmetatable, getmetatable = rawget, setmetatable, getmetatable
+local sfind, smatch, sfmt = S.sfind, S.smatch, string.format
+local tsort, tunpack, tconcat = table.sort, table.unpack, table.concat
+
 local projections, projection_order = {}, {}
-local json_encode, json_decode, set_phase, host_call = P.json_encode, P.json_decode, P.set_phase, P.host_call
 local PROJ_MT, Projection = {}, {}
 local utf8_len = utf8.len
 local EVENT_KEY = "^[A-Za-z_][A-Za-z0-9_]*%.[A-Z][A-Za-z0-9_]*$"
@@ -74,8 +79,8 @@ end
 -- Former names (renamed_from) lead to the same handler, and old schemas are upcast first.
 local function pseal(d)
   local s = d.sealed
-  if s and s.revision == P.registry_revision then return s end
-  s = { revision = P.registry_revision, match = {}, unknown = {} }
+  if s and s.revision == S.registry_revision then return s end
+  s = { revision = S.registry_revision, match = {}, unknown = {} }
   local keys = {}
   for key in pairs(d.on) do keys[#keys + 1] = key end
   tsort(keys, function(a, b)
@@ -161,7 +166,8 @@ end
 local function view_key(name, key, level)
   if math.type(key) == "integer" then key = tostring(key) end
   if type(key) ~= "string" or key == "" or #key > 512 or sfind(key, "\0", 1, true) or not utf8_len(key) then
-    raise("invalid", "bad_view_key", "view keys of " .. name .. " are non-empty UTF-8 strings of at most 512 bytes without NUL, not "
+    raise("invalid", "bad_view_key", "view keys of " .. name
+      .. " are non-empty UTF-8 strings of at most 512 bytes without NUL, not "
       .. (type(key) == "string" and sfmt("%q", key) or type(key)), level + 1)
   end
   return key
@@ -188,14 +194,22 @@ local function make_views(d)
     return t
   end
   local function check(self, level)
-    if getmetatable(self) ~= "view" then raise("invalid", "bad_call", "call view methods with a colon: view:get(key)", level + 1) end
-    if self ~= current then raise("invalid", "view_closed", "a view of " .. name .. " is only usable while the handler it was given to runs", level + 1) end
+    if getmetatable(self) ~= "view" then
+      raise("invalid", "bad_call", "call view methods with a colon: view:get(key)", level + 1)
+    end
+    if self ~= current then
+      raise("invalid", "view_closed", "a view of " .. name .. " is only usable while the handler it was given to runs",
+        level + 1)
+    end
   end
   local function put(key, doc, level)
-    if doc == nil then raise("invalid", "bad_document", "view:put(" .. sfmt("%q", key) .. ", nil): use view:delete(key)", level + 1) end
+    if doc == nil then
+      raise("invalid", "bad_document", "view:put(" .. sfmt("%q", key) .. ", nil): use view:delete(key)", level + 1)
+    end
     local ok, text = pcall(json_encode, doc)
     if not ok then
-      raise("invalid", "bad_document", "the document for " .. name .. "[" .. sfmt("%q", key) .. "] cannot be stored: " .. tostring(text), level + 1)
+      raise("invalid", "bad_document", "the document for " .. name .. "[" .. sfmt("%q", key) .. "] cannot be stored: "
+        .. tostring(text), level + 1)
     end
     if writes[key] == nil then order[#order + 1] = key end
     writes[key] = text
@@ -230,7 +244,10 @@ local function make_views(d)
       local doc = get(key)
       local r = fn(doc)
       if r ~= nil then doc = r end
-      if doc == nil then raise("invalid", "bad_document", "view:update(" .. sfmt("%q", key) .. "): the function left no document (use view:delete)", 2) end
+      if doc == nil then
+        raise("invalid", "bad_document", "view:update(" .. sfmt("%q", key)
+          .. "): the function left no document (use view:delete)", 2)
+      end
       put(key, doc, 2)
       return doc
     end,
@@ -287,6 +304,3 @@ function engine.project(name, events)
   end
   return views.changes()
 end
-end
-"""#
-}

@@ -1,10 +1,16 @@
-extension Prelude {
-    /// The domain API of DESIGN §2: `aggregate`, `:event`, wiring, event
-    /// constructors with field checks, `fault`, `require`, read-only state.
-    static let domain = #"""
+-- The domain API: `aggregate`, `:event`, wiring, event constructors with field checks,
+-- `fault`, `require`, read-only state.
+local P, S = ...
+local cap = P.cap
+local raise, base, ERR_MT, RO_TAG, ordered_iter = S.raise, S.base, S.ERR_MT, S.RO_TAG, S.ordered_iter
+local M_LOAD, M_HOST, M_HANDLE = S.M_LOAD, S.M_HOST, S.M_HANDLE
+local smatch, sfmt, ssub, tunpack = S.smatch, string.format, string.sub, table.unpack
+local type, pairs, ipairs, next, tostring, error, pcall = type, pairs, ipairs, next, tostring, error, pcall
+local rawget, rawset, rawlen, setmetatable, getmetatable = rawget, rawset, rawlen, setmetatable, getmetatable
+
 local registry, registry_order = {}, {}
 -- Counts changes to the registry's aggregates and event types (projections re-match on it).
-P.registry_revision = 0
+S.registry_revision = 0
 local is_event = setmetatable({}, { __mode = "k" })
 local EVENT_MT = { __metatable = "event" }
 EVENT_MT.__tostring = function(e) return "event " .. e.type end
@@ -62,7 +68,7 @@ RO_MT = {
   end,
   __len = function(view) return #ro_target[view] end,
   __pairs = function(view)
-    return P.ordered_iter(ro_target[view], function(v)
+    return ordered_iter(ro_target[view], function(v)
       if type(v) == "table" then return readonly(v) end
       return v
     end), view, nil
@@ -90,7 +96,9 @@ function Aggregate.event(agg, name, fields, opts)
   local d = def_of(agg)
   check_name("event type", name, "^[A-Z][A-Za-z0-9_]*$", "must start with an uppercase letter and hold letters, digits or _")
   if d.events[name] then raise("invalid", "duplicate_event", d.name .. " already declares event type " .. name, 2) end
-  if fields ~= nil and type(fields) ~= "table" then raise("invalid", "bad_fields", "fields of " .. name .. " must be a table", 2) end
+  if fields ~= nil and type(fields) ~= "table" then
+    raise("invalid", "bad_fields", "fields of " .. name .. " must be a table", 2)
+  end
   local spec = {}
   for k, v in pairs(fields or {}) do
     local kind, optional = v, false
@@ -103,7 +111,9 @@ function Aggregate.event(agg, name, fields, opts)
   end
   opts = opts or {}
   local version = opts.version or 1
-  if math.type(version) ~= "integer" or version < 1 then raise("invalid", "bad_version", name .. " version must be an integer >= 1", 2) end
+  if math.type(version) ~= "integer" or version < 1 then
+    raise("invalid", "bad_version", name .. " version must be an integer >= 1", 2)
+  end
   local upcast = {}
   for from, fn in pairs(opts.upcast or {}) do
     if math.type(from) ~= "integer" or from < 1 or from >= version or type(fn) ~= "function" then
@@ -115,7 +125,8 @@ function Aggregate.event(agg, name, fields, opts)
   if type(renamed) == "string" then renamed = { renamed } end
   if type(renamed) ~= "table" then raise("invalid", "bad_rename", name .. ".renamed_from must list former type names", 2) end
   for _, old in ipairs(renamed) do
-    check_name("former event type", old, "^[A-Z][A-Za-z0-9_]*$", "must start with an uppercase letter and hold letters, digits or _")
+    check_name("former event type", old, "^[A-Z][A-Za-z0-9_]*$",
+      "must start with an uppercase letter and hold letters, digits or _")
     if old == name or d.events[old] or d.renamed[old] then
       raise("invalid", "duplicate_event", d.name .. " already has an event type or former name " .. old, 2)
     end
@@ -125,13 +136,15 @@ function Aggregate.event(agg, name, fields, opts)
       raise("invalid", "bad_option", "unknown event option '" .. tostring(k) .. "' (version, upcast, renamed_from)", 2)
     end
   end
-  if d.renamed[name] then raise("invalid", "duplicate_event", d.name .. " lists " .. name .. " as a former name of " .. d.renamed[name], 2) end
+  if d.renamed[name] then
+    raise("invalid", "duplicate_event", d.name .. " lists " .. name .. " as a former name of " .. d.renamed[name], 2)
+  end
   for _, old in ipairs(renamed) do d.renamed[old] = name end
   d.events[name] = { name = name, fields = fields ~= nil and spec or nil, version = version, upcast = upcast,
     renamed_from = { tunpack(renamed) } }
   d.event_order[#d.event_order + 1] = name
   d.sealed = nil
-  P.registry_revision = P.registry_revision + 1
+  S.registry_revision = S.registry_revision + 1
   return agg
 end
 
@@ -164,9 +177,12 @@ local function make_event(d, ev, data)
     for k, f in pairs(ev.fields) do
       local v = data[k]
       if v == nil then
-        if not f.optional then raise("invalid", "missing_field", d.name .. "." .. ev.name .. " needs field '" .. k .. "' (" .. f.kind .. ")", 3) end
+        if not f.optional then
+          raise("invalid", "missing_field", d.name .. "." .. ev.name .. " needs field '" .. k .. "' (" .. f.kind .. ")", 3)
+        end
       elseif not field_ok(f.kind, v) then
-        raise("invalid", "bad_field", d.name .. "." .. ev.name .. " field '" .. k .. "' must be " .. f.kind .. ", got " .. (math.type(v) or type(v)), 3)
+        raise("invalid", "bad_field", d.name .. "." .. ev.name .. " field '" .. k .. "' must be " .. f.kind
+          .. ", got " .. (math.type(v) or type(v)), 3)
       end
     end
     for k in pairs(data) do
@@ -227,7 +243,7 @@ function base.aggregate(name, opts)
   d.agg = agg
   registry[name] = d
   registry_order[#registry_order + 1] = name
-  P.registry_revision = P.registry_revision + 1
+  S.registry_revision = S.registry_revision + 1
   return agg
 end
 
@@ -257,5 +273,7 @@ function base.require(name)
   loaded[name] = r
   return r
 end
-"""#
-}
+
+S.registry, S.registry_order, S.Aggregate, S.AGG_MT, S.def_of = registry, registry_order, Aggregate, AGG_MT, def_of
+S.EVENT_MT, S.is_event, S.make_event = EVENT_MT, is_event, make_event
+S.copy, S.readonly, S.check_name = copy, readonly, check_name

@@ -1,22 +1,24 @@
-extension Prelude {
-    /// Builds the sandbox: read-only library copies, phase-checked capabilities,
-    /// the global environment. Runs once per Lua state, before any script.
-    static let sandbox = #"""
-local P, ERR_MT = ...
-local LOAD, HOST, HANDLE, REPLAY = 0, 1, 2, 3
-local M_LOAD, M_HOST, M_HANDLE, M_REPLAY = 1, 2, 4, 8
+-- The sandbox: read-only library copies, phase-checked capabilities, the global
+-- environment scripts run in. P holds the C primitives, S what the prelude's chunks
+-- share (C puts the error metatable in S.ERR_MT before the first chunk runs).
+local P, S = ...
+local ERR_MT = S.ERR_MT
+-- phases (esr.h) and their bits in cap masks
+S.HANDLE, S.REPLAY = 2, 3
+local M_LOAD, M_HOST = 1, 2
+S.M_LOAD, S.M_HOST, S.M_HANDLE = M_LOAD, M_HOST, 4
 local cap, forbidden, context = P.cap, P.forbidden, P.context
 local type, pairs, ipairs, next, select, tostring, tonumber = type, pairs, ipairs, next, select, tostring, tonumber
 local error, rawget, rawset, rawequal, rawlen, pcall = error, rawget, rawset, rawequal, rawlen, pcall
 local setmetatable, getmetatable = setmetatable, getmetatable
-local sfind, sfmt, ssub, smatch = string.find, string.format, string.sub, string.match
-local tsort, tconcat, tunpack, tpack = table.sort, table.concat, table.unpack, table.pack
+local tsort, tunpack, tpack = table.sort, table.unpack, table.pack
 local real_print, io_write, io_read = print, io.write, io.read
 local os_time, os_clock, os_date, os_getenv = os.time, os.clock, os.date, os.getenv
-local math_random = math.random
 local co_create, co_close, co_status = coroutine.create, coroutine.close, coroutine.status
 local RO_TAG = "read-only table"
 
+-- The prelude's own matching uses the originals, taken before the guards replace them.
+S.sfind, S.smatch = string.find, string.match
 P.install_guards(string, table)
 -- Decoded empty arrays share this metatable: scripts may see it but not change it.
 P.array_mt.__metatable = "json array"
@@ -163,7 +165,7 @@ local function ordered_pairs(t)
   if f ~= next or type(t) ~= "table" then return f, s, c end
   return ordered_iter(t), t, nil
 end
-P.ordered_iter = ordered_iter
+S.ordered_iter = ordered_iter
 
 local env = {}
 local base = {
@@ -214,5 +216,5 @@ setmetatable(env, {
   end,
   __metatable = "globals",
 })
-"""#
-}
+
+S.raise, S.RO_TAG, S.env, S.base = raise, RO_TAG, env, base

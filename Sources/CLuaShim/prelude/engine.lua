@@ -1,10 +1,17 @@
-extension Prelude {
-    /// The engine's side of the prelude: functions the Swift engine calls
-    /// through `esr_invoke` (describe, initial, handle, replayers) and the
-    /// driving API of driver scripts (`Counter("c1"):increment{}`, `history`, `state`).
-    static let engine = #"""
+-- The engine's side of the prelude: functions the Swift engine calls through `esr_invoke`
+-- (describe, initial, handle, replayers) and the driving API of driver scripts
+-- (`Counter("c1"):increment{}`, `history`, `state`).
+local P, S = ...
+local cap, json_encode, json_decode, set_phase, host_call = P.cap, P.json_encode, P.json_decode, P.set_phase, P.host_call
+local raise, base, hooks, registry, registry_order = S.raise, S.base, S.hooks, S.registry, S.registry_order
+local AGG_MT, is_event, copy, readonly = S.AGG_MT, S.is_event, S.copy, S.readonly
+local M_HOST, M_HANDLE, HANDLE, REPLAY = S.M_HOST, S.M_HANDLE, S.HANDLE, S.REPLAY
+local type, pairs, ipairs, next, tostring, pcall = type, pairs, ipairs, next, tostring, pcall
+local rawget, rawlen, setmetatable, getmetatable = rawget, rawlen, setmetatable, getmetatable
+local sfmt, tsort, tunpack, tpack, tconcat = string.format, table.sort, table.unpack, table.pack, table.concat
+local math_random = math.random
+
 local engine = {}
-local json_encode, json_decode, set_phase, host_call = P.json_encode, P.json_decode, P.set_phase, P.host_call
 
 local function seal(d)
   local s = d.sealed
@@ -54,7 +61,8 @@ local function def(name)
   return d
 end
 
-function engine.main_loaded(result, display) end
+-- called with (result, display) after a main script ran: nothing to record yet
+function engine.main_loaded() end
 
 function engine.describe()
   local out = {}
@@ -105,7 +113,7 @@ function engine.on_load(name, key, events) hooks.run_load(def(name), key, events
 
 function engine.initial(name)
   local d = def(name)
-  local init, state = d.initial, nil
+  local init, state = d.initial
   if type(init) == "function" then
     set_phase(REPLAY, "initial of " .. name)
     state = init()
@@ -123,7 +131,7 @@ end
 
 function engine.replayers(name) return seal(def(name)).replayers end
 
-local function ignore_event(state) return nil end
+local function ignore_event() return nil end
 function engine.missing_replay(name, type_name)
   local d = def(name)
   if d.ignore[type_name] then return ignore_event end
@@ -271,5 +279,4 @@ function base.state(agg, key, version)
   return r.state
 end
 
-"""#
-}
+S.engine, S.def, S.HANDLE_MT = engine, def, HANDLE_MT
