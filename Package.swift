@@ -62,11 +62,13 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Lua the tools write out (the bench's domain, wrk's script), compiled in with #embed.
+        .target(name: "CToolScripts", exclude: ["lua"], cSettings: [.unsafeFlags(["-std=gnu23"])]),
         // Tools on the engine: REPL (libedit), specs, verify, bench.
         .target(
             name: "LuaESTools",
             dependencies: [
-                "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "CLibEdit",
+                "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "CLibEdit", "CToolScripts",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -122,7 +124,9 @@ let package = Package(
         .testTarget(name: "LuaESToolsTests", dependencies: [
             "LuaESTools", "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTestSupport",
         ]),
-        .testTarget(name: "esrunTests", dependencies: ["esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools"]),
+        .testTarget(name: "esrunTests", dependencies: [
+            "esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools", "LuaESTestSupport",
+        ]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -2,7 +2,8 @@
 # Installs the system packages LuaES builds against, when they are missing (Debian/Ubuntu).
 set -euo pipefail
 # lua-check: luacheck, the linter scripts/test.sh runs over the Lua prelude
-needed=(liblua5.4-dev libsqlite3-dev libedit-dev pkg-config lua-check)
+# wrk: the load generator of the HTTP bench workloads (esrun bench, and its test)
+needed=(liblua5.4-dev libsqlite3-dev libedit-dev pkg-config lua-check wrk)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -1,4 +1,4 @@
-/// Per-call limits for each phase (DESIGN §3). Zero means unlimited.
+/// Per-call limits for each phase (ARCHITECTURE.md, "The Lua boundary"). Zero means unlimited.
 public struct ScriptLimits: Sendable, Equatable {
     public struct Budget: Sendable, Equatable {
         /// Memory a call may allocate on top of what the Lua state held when it began.

@@ -6,7 +6,7 @@ import LuaESScripting
 import LuaESCore
 import LuaESStore
 
-/// The routes of DESIGN §6.
+/// The routes of ARCHITECTURE.md, "HTTP".
 extension ESRunServer {
     static let correlationHeader = HTTPField.Name("X-Correlation-ID")!
     static let idempotencyHeader = HTTPField.Name("Idempotency-Key")!

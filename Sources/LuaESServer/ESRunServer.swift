@@ -6,7 +6,7 @@ import LuaESScripting
 import LuaESCore
 import LuaESStore
 
-/// `esrun serve`: the domain's commands and reads over HTTP (DESIGN §6), on a pool of
+/// `esrun serve`: the domain's commands and reads over HTTP (ARCHITECTURE.md, "HTTP"), on a pool of
 /// engine threads, with hot reload of the script.
 public final class ESRunServer: Sendable {
     let configuration: ServerConfiguration

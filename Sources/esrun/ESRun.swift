@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import LuaES
 import LuaESScripting
 import LuaESCore
@@ -13,13 +14,33 @@ struct ESRun: AsyncParsableCommand {
         discussion: """
             esrun SCRIPT.lua runs a driver script (the same as esrun run SCRIPT.lua).
             Events live in ./esrun.db unless --db PATH or --memory says otherwise.
-            Exit codes: 0 ok, 2 invalid input, 3 fault, 4 conflict, 5 script error,
-            6 limit exceeded, 7 forbidden call, 8 storage error; `test` and `verify`
-            exit 1 when a scenario fails or a stream does not verify.
+            Exit codes: 0 ok, 2 invalid input (usage errors included), 3 fault, 4 conflict,
+            5 script error, 6 limit exceeded, 7 forbidden call, 8 storage error or unavailable,
+            9 refused by a store middleware, 1 internal error; `test` and `verify` exit 1 when
+            a scenario fails or a stream does not verify.
             """,
         version: LuaES.version,
         subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Serve.self, Repl.self, Test.self,
                       Verify.self, Bench.self, ProjectionCommand.self, Tail.self],
         defaultSubcommand: Run.self
     )
+
+    /// Parses and runs like ArgumentParser's own `main`, except that a usage error exits
+    /// with the code of invalid input (ErrorKind's table), as every other invalid input does.
+    static func main() async {
+        do {
+            var command = try parseAsRoot()
+            if var command = command as? AsyncParsableCommand {
+                try await command.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            if exitCode(for: error) == .validationFailure {
+                FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
+                Foundation.exit(ErrorKind.invalid.exitCode)
+            }
+            exit(withError: error)
+        }
+    }
 }

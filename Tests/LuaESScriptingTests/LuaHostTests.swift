@@ -90,7 +90,7 @@ import Testing
             #expect((100..<600).contains(kind.httpStatus), "\(kind)")
             #expect(ErrorKind(luaKind: kind.luaKind).luaKind == kind.luaKind, "\(kind)")
         }
-        // The kinds of DESIGN §2 read back as themselves in Lua.
+        // The kinds of ARCHITECTURE.md, "Domain API" read back as themselves in Lua.
         for name in ["fault", "conflict", "script", "limit", "forbidden", "invalid", "refused"] {
             #expect(ErrorKind(luaKind: name).rawValue == name)
         }

@@ -4,7 +4,7 @@ import LuaESTestSupport
 @testable import LuaESStore
 import Testing
 
-/// The contract every `EventStore` keeps (DESIGN §4), written once and run against each
+/// The contract every `EventStore` keeps (ARCHITECTURE.md, "Storage guarantees"), written once and run against each
 /// kind in `StoreFactory.all`, on fresh storage per test.
 @Suite("Store contract")
 struct StoreContract {

@@ -6,7 +6,7 @@ import LuaESCore
 import LuaESTestSupport
 import Testing
 
-/// The domain API of DESIGN §2.
+/// The domain API of ARCHITECTURE.md, "Domain API".
 @Suite struct DomainTests {
     @Test func bankAccountWithSeveralEventTypes() throws {
         let store = InMemoryEventStore()

@@ -6,7 +6,7 @@ import LuaESCore
 import LuaESTestSupport
 import Testing
 
-/// Command execution (DESIGN §5): conflicts, retries, expected versions, cache, drivers.
+/// Command execution (ARCHITECTURE.md, "The engine"): conflicts, retries, expected versions, cache, drivers.
 @Suite struct EngineTests {
     @Test func aStaleCacheConflictsThenRetriesOnFreshState() throws {
         let store = InMemoryEventStore()

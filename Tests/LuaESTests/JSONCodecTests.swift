@@ -6,7 +6,7 @@ import LuaESCore
 import LuaESTestSupport
 import Testing
 
-/// The JSON codec of DESIGN §4: exact integers, floats that stay floats, UTF-8, bounded depth.
+/// The JSON codec of ARCHITECTURE.md, "Storage guarantees": exact integers, floats that stay floats, UTF-8, bounded depth.
 @Suite struct JSONCodecTests {
     func roundTrip(_ json: String) throws -> String {
         let host = try LuaHost()

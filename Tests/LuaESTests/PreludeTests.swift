@@ -1,6 +1,9 @@
 import Foundation
 import Testing
 @testable import LuaES
+import LuaESCore
+@testable import LuaESScripting
+import LuaESTestSupport
 
 /// The prelude is compiled into the binary as named chunks, one a file of Sources/CLuaShim/prelude.
 @Suite struct PreludeTests {

@@ -123,18 +123,19 @@ import Testing
 
     @Test func libraryTablesAndTheStringMetatableAreReadOnly() throws {
         let attempts = [
-            "string.upper = function() return 'x' end",
-            "rawset(string, 'upper', function() return 'x' end)",
-            "getmetatable('').__index = {}",
-            "setmetatable(string, {})",
-            "table.insert = nil",
-            "math.pi = 3",
-            "setmetatable({}, { __gc = function() end })",
+            ("string.upper = function() return 'x' end", "read_only", "cannot change string.upper: library tables are read-only"),
+            ("rawset(string, 'upper', function() return 'x' end)", "read_only", "cannot change a read-only table"),
+            ("getmetatable('').__index = {}", "read_only", "cannot change string.__index: library tables are read-only"),
+            ("setmetatable(string, {})", "read_only", "cannot change a protected metatable"),
+            ("table.insert = nil", "read_only", "cannot change table.insert: library tables are read-only"),
+            ("math.pi = 3", "read_only", "cannot change math.pi: library tables are read-only"),
+            ("setmetatable({}, { __gc = function() end })", "__gc", "__gc metamethods are not available in esrun scripts"),
         ]
-        for attempt in attempts {
+        for (attempt, code, message) in attempts {
             let error = engineError { _ = try makeEngine(attempt) }
-            #expect(error != nil, "\(attempt) must fail")
-            #expect(error?.kind == .forbidden || error?.kind == .script, "\(attempt): \(String(describing: error))")
+            #expect(error?.kind == .forbidden, "\(attempt): \(String(describing: error))")
+            #expect(error?.code == ErrorCode(code), "\(attempt): \(String(describing: error))")
+            #expect(error?.message == "loading domain.lua (domain.lua:1): " + message, "\(attempt): \(String(describing: error))")
         }
         let engine = try makeEngine("""
             local ok = pcall(function() string.upper = nil end)

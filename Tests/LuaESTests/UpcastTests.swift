@@ -6,7 +6,7 @@ import LuaESCore
 import LuaESTestSupport
 import Testing
 
-/// Event schema versions, upcaster chains and renamed types (DESIGN §7) over stored events.
+/// Event schema versions, upcaster chains and renamed types (ARCHITECTURE.md, "Evolution") over stored events.
 @Suite("Upcasting")
 struct UpcastTests {
     static let bank = """

@@ -1,4 +1,5 @@
 import Foundation
+import LuaESTestSupport
 
 /// Runs the built `esrun` binary as a user would, with a time limit.
 struct ESRunProcess {
@@ -61,10 +62,9 @@ struct ESRunProcess {
                        timedOut: timedOut)
     }
 
-    /// A fresh working directory holding copies of the repository's example scripts.
+    /// A fresh working directory (removed when the test process exits) holding copies of the repository's example scripts.
     static func workspace() throws -> URL {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("esrun-e2e-\(UUID().uuidString)")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        let dir = temporaryDirectory() // removed with the others when the tests end
         let scripts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().appendingPathComponent("scripts")
         for name in try FileManager.default.contentsOfDirectory(atPath: scripts.path) where name.hasSuffix(".lua") || name.hasSuffix(".json") {

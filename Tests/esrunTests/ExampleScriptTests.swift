@@ -57,7 +57,7 @@ import Testing
             #expect(help.status == 0 && help.stdout.contains("USAGE"), "\(sub)")
         }
         let bad = try ESRunProcess.run(["demo.lua", "--log-level", "loud"], in: dir)
-        #expect(bad.status != 0)
+        #expect(bad.status == 2, "a usage error is invalid input: \(bad.stderr)")
         #expect(bad.stderr.contains("unknown log level"))
     }
 }

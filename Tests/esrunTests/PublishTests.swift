@@ -86,6 +86,7 @@ struct PublishTests {
     @Test func badPublishTargetsAreUsageErrors() throws {
         let directory = try ESRunProcess.workspace()
         let outcome = try ESRunProcess.run(["run", "demo.lua", "--memory", "--publish", "ftp://x"], in: directory)
-        #expect(outcome.status != 0 && outcome.stderr.contains("--publish takes stdout"))
+        #expect(outcome.status == 2, "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("invalid: bad_publish_target: --publish takes stdout"), "\(outcome.stderr)")
     }
 }

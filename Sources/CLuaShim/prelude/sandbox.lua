@@ -184,6 +184,11 @@ base.setmetatable = function(t, mt)
   if type(mt) == "table" and rawget(mt, "__gc") ~= nil then
     raise("forbidden", "__gc", "__gc metamethods are not available in esrun scripts", 2)
   end
+  -- a __metatable field protects it (library tables, read-only views, JSON arrays): say so at the caller's line
+  local protected = type(t) == "table" and getmetatable(t)
+  if protected ~= nil and protected ~= false and type(protected) ~= "table" then
+    raise("forbidden", "read_only", "cannot change a protected metatable", 2)
+  end
   return setmetatable(t, mt)
 end
 

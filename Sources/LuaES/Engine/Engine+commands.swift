@@ -3,7 +3,7 @@ import LuaESCore
 import LuaESScripting
 import LuaESStore
 
-/// Running one command: hydrate, decide, replay the new events, append (DESIGN §5).
+/// Running one command: hydrate, decide, replay the new events, append (ARCHITECTURE.md, "The engine").
 extension Engine {
     /// A command decided and replayed onto its state, not yet appended.
     struct PreparedCommand {

@@ -2,7 +2,7 @@ import LuaESCore
 import LuaESScripting
 import LuaESStore
 
-/// Hydration: cache, else snapshot plus later events, else all events (DESIGN §5).
+/// Hydration: cache, else snapshot plus later events, else all events (ARCHITECTURE.md, "The engine").
 extension Engine {
     /// Takes the current state of `stream` out of the cache, or loads it.
     func takeState(_ agg: AggregateInfo, _ stream: StreamID) throws -> (state: StateRef, version: Int64) {

@@ -3,7 +3,7 @@ import LuaESCore
 import LuaESScripting
 import LuaESStore
 
-/// Event metadata: what the engine stores in every event's `meta` (DESIGN §4).
+/// Event metadata: what the engine stores in every event's `meta` (ARCHITECTURE.md, "Storage guarantees").
 ///
 /// ```json
 /// {"event_id":"…uuid…","command":"deposit","command_id":"…","correlation_id":"…","causation_id":"…",

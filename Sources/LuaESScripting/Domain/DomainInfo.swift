@@ -44,7 +44,7 @@ public struct AggregateInfo: Sendable, Codable, Equatable {
     public var name: String
     /// Events between snapshots; 0 disables them, -1 means the engine's default.
     public var snapshotEvery: Int
-    /// Hash of what determines state: `initial`, replay functions, upcasters (DESIGN §4).
+    /// Hash of what determines state: `initial`, replay functions, upcasters (ARCHITECTURE.md, "Storage guarantees").
     public var fingerprint: String
     public var commands: [String]
     public var events: [EventTypeInfo]
@@ -94,7 +94,7 @@ public struct EventTypeInfo: Sendable, Codable, Equatable {
     public var upcasters: [Int]
     /// Whether a replay function is wired for it.
     public var replay: Bool
-    /// Former names of the type: stored events of these types replay as this one (DESIGN §7).
+    /// Former names of the type: stored events of these types replay as this one (ARCHITECTURE.md, "Evolution").
     public var renamedFrom: [String] = []
 
     enum CodingKeys: String, CodingKey {

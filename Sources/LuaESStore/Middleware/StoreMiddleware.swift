@@ -1,4 +1,4 @@
-/// A hook around every append and load of an `EventStore` (DESIGN §5).
+/// A hook around every append and load of an `EventStore` (ARCHITECTURE.md, "The engine").
 ///
 /// Middleware is composed by `MiddlewareEventStore`: the first one registered runs outermost,
 /// so it sees an append first and its result last. Each hook calls `next` to go on (or does

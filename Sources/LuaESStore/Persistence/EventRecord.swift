@@ -14,7 +14,7 @@ public struct StreamID: Hashable, Sendable, CustomStringConvertible {
 /// An event about to be appended: the store gives it a position, a version and a time.
 public struct NewEvent: Sendable, Equatable {
     public var type: String
-    /// Event schema version (DESIGN §7), 1 unless the type declares another.
+    /// Event schema version (ARCHITECTURE.md, "Evolution"), 1 unless the type declares another.
     public var schema: Int
     /// JSON text of the event's data.
     public var data: String
@@ -60,7 +60,7 @@ public struct RecordedEvent: Sendable, Equatable {
 }
 
 /// A stored state of one stream at a version, tagged with the fingerprint of the
-/// code that produced it (DESIGN §4): a snapshot whose fingerprint differs from
+/// code that produced it (ARCHITECTURE.md, "Storage guarantees"): a snapshot whose fingerprint differs from
 /// the loaded script is never trusted.
 public struct Snapshot: Sendable, Equatable {
     public var stream: StreamID

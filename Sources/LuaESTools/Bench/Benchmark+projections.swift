@@ -7,11 +7,7 @@ import LuaESStore
 
 /// Projection catch-up: a read model built from the whole feed the other workloads wrote.
 extension Benchmark {
-    static let projection = """
-        projection('Totals', { on = { ['Counter.Incremented'] = function(view, ev, meta)
-          view:update(meta.key, function(d) d = d or { n = 0 }; d.n = d.n + ev.by; return d end)
-        end } })
-        """
+    static let projection = ToolScript.text("bench_projection")
 
     /// Builds `Totals` (one document per counter) from position 0 of `store`'s feed, in pages
     /// of 500 committed with their checkpoint, and checks the result against the feed.

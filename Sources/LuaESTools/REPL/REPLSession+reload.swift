@@ -4,7 +4,7 @@ import LuaESScripting
 import LuaESStore
 
 /// `.reload`: the domain script is read into a fresh engine (a new Lua state), checked,
-/// and only then replaces the running one; a broken script keeps the old rules (DESIGN §7).
+/// and only then replaces the running one; a broken script keeps the old rules (ARCHITECTURE.md, "Evolution").
 extension REPLSession {
     /// Loads `path` into a new engine over the same store and checks its registry.
     /// - Returns: the engine and warnings (consistency problems) about its registry.
