@@ -35,8 +35,8 @@ extension ESRunServer {
 
     /// The active generation of the script's projection `name`.
     private func activeGeneration(_ context: BasicRequestContext) async throws -> (ProjectionStore, ProjectionGeneration) {
-        guard let raw = context.parameters.get("name") else { throw HTTPFailure(.invalid, code: "bad_path", "missing name") }
-        let name = raw.removingPercentEncoding ?? raw
+        let name = try parameter(context, "name")
+        try InputRules.checkName(name, what: "projection")
         guard scriptState.domain.projection(named: name) != nil else {
             throw HTTPFailure(.notFound, code: "unknown_projection", "the script has no projection named \(name)")
         }
@@ -50,8 +50,8 @@ extension ESRunServer {
     private func document(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
         try authorize(request, .read, nil)
         let (views, active) = try await activeGeneration(context)
-        let raw = context.parameters.get("key") ?? ""
-        let key = raw.removingPercentEncoding ?? raw
+        let key = try parameter(context, "key")
+        try InputRules.checkKey(key, what: "view key")
         let document = try await Self.offload {
             try views.viewDocument(projection: active.name, generation: active.generation, key: key)
         }
@@ -68,8 +68,10 @@ extension ESRunServer {
         let (views, active) = try await activeGeneration(context)
         let query = request.uri.queryParameters
         let prefix = query["prefix"].map { String($0) } ?? ""
+        if !prefix.isEmpty { try InputRules.checkKey(prefix, what: "key prefix") }
         let after = query["after"].map { String($0) }
-        let limit = Int(min(max(try integer(request, "limit") ?? 100, 1), 10_000))
+        if let after { try InputRules.checkKey(after, what: "view key to list after") }
+        let limit = try InputRules.limit(query["limit"], name: "limit") ?? 100
         let documents = try await Self.offload {
             try views.viewDocuments(projection: active.name, generation: active.generation, prefix: prefix, after: after, limit: limit)
         }

@@ -60,15 +60,29 @@ extension ESRunServer {
         }
     }
 
-    private func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
+    /// A path segment, percent-decoded: a segment whose escapes are not UTF-8 is refused, never kept as typed.
+    func parameter(_ context: BasicRequestContext, _ name: String) throws -> String {
         guard let raw = context.parameters.get(name) else { throw HTTPFailure(.invalid, code: "bad_path", "missing \(name)") }
-        return raw.utf8.contains(0x25) ? raw.removingPercentEncoding ?? raw : raw // "%": decode only when encoded
+        guard raw.utf8.contains(0x25) else { return raw } // "%": decode only when encoded
+        guard let decoded = raw.removingPercentEncoding else {
+            throw HTTPFailure(.invalid, code: "bad_path", "the \(name) in the path is not percent-encoded UTF-8: \(raw)")
+        }
+        return decoded
+    }
+
+    /// The aggregate and key of the path, checked by `InputRules` before anything is looked up.
+    func stream(_ context: BasicRequestContext) throws -> (aggregate: String, key: String) {
+        let aggregate = try parameter(context, "aggregate")
+        let key = try parameter(context, "key")
+        try InputRules.checkName(aggregate, what: "aggregate")
+        try InputRules.checkKey(key)
+        return (aggregate, key)
     }
 
     private func command(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let aggregate = try parameter(context, "aggregate")
-        let key = try parameter(context, "key")
+        let (aggregate, key) = try stream(context)
         let command = try parameter(context, "command")
+        try InputRules.checkName(command, what: "command")
         try authorize(request, .write, aggregate)
         guard let info = scriptState.domain.aggregate(named: aggregate) else {
             throw HTTPFailure(.notFound, code: "unknown_aggregate", "no aggregate named \(aggregate)")
@@ -93,7 +107,8 @@ extension ESRunServer {
         }
         // The correlation id travels as a field, so the engine need not parse metadata per command.
         let meta = request.headers[Self.correlationHeader].map { JSONText.object([("correlation_id", JSONText.quote($0))]) }
-        let args = body.readableBytes == 0 ? "{}" : String(buffer: body)
+        // the exact bytes sent, or a clear refusal: never a lossy conversion
+        let args = try InputRules.commandBody(body.readableBytesView)
         let started = DispatchTime.now().uptimeNanoseconds
         let result = await pool.execute(CommandRequest(
             aggregate: aggregate, key: key, command: command, args: args, meta: meta,
@@ -117,17 +132,9 @@ extension ESRunServer {
     }
 
     private func state(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let aggregate = try parameter(context, "aggregate")
-        let key = try parameter(context, "key")
+        let (aggregate, key) = try stream(context)
         try authorize(request, .read, aggregate)
-        var at: Int64?
-        if let text = request.uri.queryParameters["at"] {
-            guard let version = Int64(text), version >= 0 else {
-                throw HTTPFailure(.invalid, code: "bad_version", "at must be a version number")
-            }
-            at = version
-        }
-        let version = at
+        let version = try InputRules.version(request.uri.queryParameters["at"], name: "at")
         let r = try await pool.read(aggregate: aggregate, key: key) { try $0.state(aggregate: aggregate, key: key, at: version) }
         var response = Response.json(JSONText.object([("version", String(r.version)), ("state", r.state)]))
         response.headers[.eTag] = "\"\(r.version)\""
@@ -135,14 +142,13 @@ extension ESRunServer {
     }
 
     private func streamEvents(_ request: Request, _ context: BasicRequestContext) async throws -> Response {
-        let aggregate = try parameter(context, "aggregate")
-        let key = try parameter(context, "key")
+        let (aggregate, key) = try stream(context)
         try authorize(request, .read, aggregate)
         guard scriptState.domain.aggregate(named: aggregate) != nil else {
             throw HTTPFailure(.notFound, code: "unknown_aggregate", "no aggregate named \(aggregate)")
         }
-        let after = try integer(request, "after") ?? 0
-        let limit = try integer(request, "limit").map { Int($0) }
+        let after = try InputRules.cursor(request.uri.queryParameters["after"], name: "after") ?? 0
+        let limit = try InputRules.limit(request.uri.queryParameters["limit"], name: "limit")
         // through the engine, as `esrun history`: the script's on_load hooks check what is read
         let events = try await pool.read(aggregate: aggregate, key: key) {
             try $0.history(aggregate: aggregate, key: key, after: after, limit: limit)
@@ -153,10 +159,12 @@ extension ESRunServer {
     /// The global feed; with follow=true, waits (long poll) until something after `after` is committed.
     private func feed(_ request: Request) async throws -> Response {
         try authorize(request, .read, nil)
-        let after = try integer(request, "after") ?? 0
-        let limit = Int(min(max(try integer(request, "limit") ?? 100, 1), 10_000))
+        let after = try InputRules.cursor(request.uri.queryParameters["after"], name: "after") ?? 0
+        let limit = try InputRules.limit(request.uri.queryParameters["limit"], name: "limit") ?? 100
         let follow = request.uri.queryParameters["follow"].map { $0 == "true" || $0 == "1" } ?? false
-        let wait = min(Double(try integer(request, "wait") ?? 25), configuration.maxWaitSeconds)
+        let waitSeconds = try integer(request, "wait") ?? 25
+        guard waitSeconds >= 0 else { throw HTTPFailure(.invalid, code: "bad_wait", "wait is a number of seconds, 0 or more") }
+        let wait = min(Double(waitSeconds), configuration.maxWaitSeconds)
         let store = self.store
         var waited = false
         while true {

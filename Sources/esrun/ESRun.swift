@@ -29,6 +29,7 @@ struct ESRun: AsyncParsableCommand {
     /// with the code of invalid input (ErrorKind's table), as every other invalid input does.
     static func main() async {
         do {
+            try checkArgumentsAreUTF8()
             var command = try parseAsRoot()
             if var command = command as? AsyncParsableCommand {
                 try await command.run()
@@ -36,11 +37,27 @@ struct ESRun: AsyncParsableCommand {
                 try command.run()
             }
         } catch {
+            if let error = error as? InputError {
+                _ = report(error) // one line on stderr, as every command's errors
+                Foundation.exit(error.kind.exitCode)
+            }
             if exitCode(for: error) == .validationFailure {
                 FileHandle.standardError.write(Data((fullMessage(for: error) + "\n").utf8))
                 Foundation.exit(ErrorKind.invalid.exitCode)
             }
             exit(withError: error)
+        }
+    }
+
+    /// Swift turns argv into strings lossily (bytes that are not UTF-8 become U+FFFD): an
+    /// argument that is not UTF-8 is refused before it can reach a key, a name or a body.
+    static func checkArgumentsAreUTF8() throws(InputError) {
+        for index in 1..<Int(CommandLine.argc) {
+            guard let pointer = CommandLine.unsafeArgv[index] else { continue }
+            let bytes = UnsafeRawBufferPointer(start: pointer, count: strlen(pointer))
+            if String(validating: bytes, as: UTF8.self) == nil {
+                throw InputError("bad_utf8", "argument \(index) is not valid UTF-8")
+            }
         }
     }
 }

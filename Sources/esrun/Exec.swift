@@ -16,7 +16,7 @@ extension ESRun {
         @Argument(help: "Command name, e.g. increment.") var command: String
         @Argument(help: "Command arguments as a JSON object.") var json: String = "{}"
 
-        @Option(help: "Fail with a conflict unless the aggregate is at this version.")
+        @Option(parsing: .unconditional, help: "Fail with a conflict unless the aggregate is at this version.")
         var expectedVersion: Int64?
 
         @Option(help: "Metadata stored with the events, as a JSON object.")

@@ -29,3 +29,9 @@ func reporting(_ body: () throws -> Void) throws {
 func output(_ text: String) {
     print(text)
 }
+
+/// Runs input checks inside an ArgumentParser `validate()`: a violation is a usage error,
+/// which exits with invalid input's code (ESRun.main).
+func checkingInput(_ body: () throws(InputError) -> Void) throws {
+    do { try body() } catch { throw ValidationError(error.line) }
+}

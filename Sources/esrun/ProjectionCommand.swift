@@ -36,7 +36,12 @@ extension ESRun {
         @OptionGroup var store: StoreOptions
 
         func validate() throws {
-            guard limit > 0 else { throw ValidationError("--limit must be at least 1") }
+            try checkingInput { () throws(InputError) in
+                try InputRules.checkLimit(limit, name: "--limit")
+                if let key { try InputRules.checkKey(key, what: "view key") }
+                if let prefix, !prefix.isEmpty { try InputRules.checkKey(prefix, what: "key prefix") }
+                if let after { try InputRules.checkKey(after, what: "view key to list after") }
+            }
             guard pageSize > 0 else { throw ValidationError("--page-size must be at least 1") }
             if key != nil && (prefix != nil || after != nil) {
                 throw ValidationError("give a KEY or --prefix/--after, not both")
@@ -59,7 +64,7 @@ extension ESRun {
                 }
                 if let name, engine.domain.projection(named: name) == nil {
                     let known = engine.projections.map(\.name).joined(separator: ", ")
-                    throw EngineError(kind: .invalid, code: "unknown_projection", message:
+                    throw EngineError(kind: .notFound, code: "unknown_projection", message:
                                               "\(domain) has no projection named \(name) (it has: \(known.isEmpty ? "none" : known))")
                 }
                 let projector = try Projector(engine: engine, pageSize: pageSize)

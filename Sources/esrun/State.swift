@@ -14,7 +14,8 @@ extension ESRun {
         @Argument(help: "Aggregate name.") var aggregate: String
         @Argument(help: "Aggregate key.") var key: String
 
-        @Option(help: "The version to read (time travel).")
+        // .unconditional: `--at -1` reaches the input rules instead of reading as a flag.
+        @Option(parsing: .unconditional, help: "The version to read (time travel).")
         var at: Int64?
 
         @Option(help: "json or table.")

@@ -39,10 +39,7 @@ extension ESRun {
 
         func run() throws {
             try reporting {
-                guard after >= 0 else {
-                    throw EngineError(kind: .invalid, code: "bad_after",
-                                      message: "--after is a global position, 0 or more (got \(after))")
-                }
+                try InputRules.checkCursor(after, name: "--after")
                 if let limit, limit < 0 {
                     throw EngineError(kind: .invalid, code: "bad_limit",
                                       message: "--limit is a number of events, 0 or more (got \(limit))")

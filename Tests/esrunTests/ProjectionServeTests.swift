@@ -50,7 +50,7 @@ import Testing
 
         #expect(try await server.get("/projections/Nope/x", headers: admin).status == 404)
         let badLimit = try await server.get("/projections/Balances?limit=many", headers: admin)
-        #expect(badLimit.status == 400 && badLimit.body.contains("bad_query"), "\(badLimit.body)")
+        #expect(badLimit.status == 400 && badLimit.body.contains("bad_limit"), "\(badLimit.body)")
         let missing = try await server.get("/projections/Balances/owner:nobody", headers: admin)
         #expect(missing.status == 404 && missing.body.contains("not_found"))
         #expect(try await server.get("/Account/a1", headers: admin).status == 200, "aggregate routes still work")

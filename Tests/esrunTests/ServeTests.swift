@@ -44,12 +44,13 @@ import Testing
             ("POST", "/Counter/c1/nope", nil, [:], 404, "unknown_command"),
             ("POST", "/Nope/c1/increment", nil, [:], 404, "unknown_aggregate"),
             ("GET", "/Nope/c1", nil, [:], 404, "unknown_aggregate"),
-            ("POST", "/Counter/c1/increment", "{bad", [:], 400, "bad_json"),
+            ("POST", "/Counter/c1/increment", "{bad}", [:], 400, "bad_json"),
+            ("POST", "/Counter/c1/increment", "{bad", [:], 400, "bad_body"),
             ("POST", "/Counter/c1/increment", "[" + String(repeating: "1,", count: 200) + "1]", [:], 413, "too_large"),
             ("POST", "/Counter/c1/increment", nil, ["If-Match": "abc"], 400, "bad_if_match"),
             ("POST", "/Buggy/b/crash", nil, [:], 500, "error"),
             ("POST", "/Buggy/b/spin", nil, [:], 500, "time"),
-            ("GET", "/events?after=x", nil, [:], 400, "bad_query"),
+            ("GET", "/events?after=x", nil, [:], 400, "bad_cursor"),
         ]
         for (method, path, body, headers, status, code) in cases {
             let reply = try await server.request(method, path, body: body, headers: headers)

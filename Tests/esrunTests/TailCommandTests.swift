@@ -68,7 +68,7 @@ import Testing
         let dir = try ESRunProcess.workspace()
         let r = try ESRunProcess.run(["tail", "--after", "-1"], in: dir)
         #expect(r.status == 2, "\(r.stderr)")
-        #expect(r.stderr.contains("--after is a global position, 0 or more (got -1)"), "\(r.stderr)")
+        #expect(r.stderr.contains("invalid: bad_cursor: --after is a position or version, 0 or more, not -1"), "\(r.stderr)")
         #expect(r.stdout == "")
         let limit = try ESRunProcess.run(["tail", "--limit", "-3"], in: dir)
         #expect(limit.status == 2 && limit.stderr.contains("--limit"), "\(limit.stderr)")

@@ -233,10 +233,14 @@ end
 -- Driving API (host phase): calls into the Swift engine.
 local HANDLE_MT = {}
 HANDLE_MT.__index = function(h, k)
-  if k == "state" or k == "version" then
+  if k == "state" then
     cap("reading aggregates", M_HOST)
-    local r = host_call("state", { aggregate = h.aggregate, key = h.key })
-    return r[k]
+    return host_call("state", { aggregate = h.aggregate, key = h.key }).state
+  end
+  if k == "version" then
+    -- the stream's version needs no state (a state that cannot be encoded still has one)
+    cap("reading aggregates", M_HOST)
+    return host_call("version", { aggregate = h.aggregate, key = h.key })
   end
   if type(k) ~= "string" then return nil end
   return function(self, args, opts)

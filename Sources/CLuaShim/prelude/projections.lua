@@ -165,9 +165,12 @@ end
 
 local function view_key(name, key, level)
   if math.type(key) == "integer" then key = tostring(key) end
-  if type(key) ~= "string" or key == "" or #key > 512 or sfind(key, "\0", 1, true) or not utf8_len(key) then
+  -- the key rule of InputRules.checkKey (Swift), kept equal by the input-rules test:
+  -- 1 to 512 bytes of UTF-8, no control characters, no U+FFFD
+  if type(key) ~= "string" or key == "" or #key > 512 or sfind(key, "[\0-\31\127]") or not utf8_len(key)
+      or sfind(key, "\239\191\189", 1, true) then
     raise("invalid", "bad_view_key", "view keys of " .. name
-      .. " are non-empty UTF-8 strings of at most 512 bytes without NUL, not "
+      .. " are 1 to 512 bytes of UTF-8 without control characters or U+FFFD, not "
       .. (type(key) == "string" and sfmt("%q", key) or type(key)), level + 1)
   end
   return key

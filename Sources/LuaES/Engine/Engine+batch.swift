@@ -22,6 +22,7 @@ extension Engine {
                 guard keys.insert(id).inserted else { again.append(i); continue }
             }
             do {
+                try Self.check(request)
                 if let id = request.idempotencyKey, let earlier = try earlierResult(of: id, request) {
                     results[i] = .success(earlier)
                     continue

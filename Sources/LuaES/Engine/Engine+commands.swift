@@ -31,6 +31,7 @@ extension Engine {
 
     /// Runs one command, retrying on conflicts (bounded, jittered) unless it names an expected version.
     public func execute(_ request: CommandRequest) throws -> CommandResult {
+        try Self.check(request)
         if let id = request.idempotencyKey, let earlier = try earlierResult(of: id, request) { return earlier }
         var attempt = 0
         while true {
@@ -48,6 +49,19 @@ extension Engine {
                 logger.debug("conflict, retrying", metadata: ["stream": "\(prepared.stream)", "attempt": "\(attempt)"])
                 usleep(UInt32.random(in: 0...(UInt32(1) << min(attempt, 6)) * 500))
             }
+        }
+    }
+
+    /// The request's names, key and arguments against `InputRules`, before anything is read or run.
+    static func check(_ request: CommandRequest) throws(EngineError) {
+        do throws(InputError) {
+            try InputRules.checkName(request.aggregate, what: "aggregate")
+            try InputRules.checkKey(request.key)
+            try InputRules.checkName(request.command, what: "command")
+            try InputRules.checkArguments(request.args)
+            if let expected = request.expectedVersion { try InputRules.checkCursor(expected, name: "the expected version") }
+        } catch {
+            throw EngineError(error)
         }
     }
 

@@ -39,6 +39,9 @@ extension Engine: HostCallbacks {
                 let call = try JSONDecoder().decode(ReadCall.self, from: data)
                 let result = try state(aggregate: call.aggregate, key: call.key, at: call.at)
                 return .success(JSONText.object([("version", String(result.version)), ("state", result.state)]))
+            case "version":
+                let call = try JSONDecoder().decode(ReadCall.self, from: data)
+                return .success(String(try version(aggregate: call.aggregate, key: call.key)))
             case "history":
                 let call = try JSONDecoder().decode(ReadCall.self, from: data)
                 return .success(JSONText.array(try history(aggregate: call.aggregate, key: call.key).map(\.json)))

@@ -58,6 +58,7 @@ public final class Engine {
     }
 
     package func aggregate(_ name: String) throws -> AggregateInfo {
+        do throws(InputError) { try InputRules.checkName(name, what: "aggregate") } catch { throw EngineError(error) }
         if let a = domain.aggregate(named: name) { return a }
         try refreshDomain() // a driver may have defined it since
         if let a = domain.aggregate(named: name) { return a }
@@ -67,6 +68,10 @@ public final class Engine {
     /// A consistent read: the state after every committed event, or at `version`.
     public func state(aggregate name: String, key: String, at version: Int64? = nil) throws -> StateResult {
         let agg = try aggregate(name)
+        try Self.check(key: key)
+        if let version {
+            do throws(InputError) { try InputRules.checkVersion(version, name: "the version") } catch { throw EngineError(error) }
+        }
         let stream = StreamID(aggregate: name, key: key)
         if let version {
             let (state, reached) = try loadState(agg, stream, upTo: version)
@@ -91,10 +96,27 @@ public final class Engine {
     /// checked by the script's `on_load` hooks.
     public func history(aggregate name: String, key: String, after: Int64 = 0, limit: Int? = nil) throws -> [RecordedEvent] {
         let agg = try aggregate(name)
+        try Self.check(key: key)
+        try Self.check(after, name: "after")
         let stream = StreamID(aggregate: name, key: key)
         let events = try store.events(of: stream, after: after, upTo: nil, limit: limit)
         try checkLoaded(agg, stream, events: events)
         return events
+    }
+
+    /// The stream's version: no state is loaded or encoded for it.
+    public func version(aggregate name: String, key: String) throws -> Int64 {
+        _ = try aggregate(name)
+        try Self.check(key: key)
+        return try store.version(of: StreamID(aggregate: name, key: key))
+    }
+
+    static func check(key: String) throws(EngineError) {
+        do throws(InputError) { try InputRules.checkKey(key) } catch { throw EngineError(error) }
+    }
+
+    static func check(_ cursor: Int64, name: String) throws(EngineError) {
+        do throws(InputError) { try InputRules.checkCursor(cursor, name: name) } catch { throw EngineError(error) }
     }
 
     /// Drops every cached state (after a reload, or to measure cold reads).
