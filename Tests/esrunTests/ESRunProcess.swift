@@ -25,9 +25,10 @@ struct ESRunProcess {
 
     /// Runs `esrun arguments` in `directory`, feeding `input` on stdin.
     @discardableResult
-    static func run(_ arguments: [String], in directory: URL, input: String = "", seconds: Double = 60) throws -> Outcome {
+    static func run(_ arguments: [String], in directory: URL, input: String = "", seconds: Double = 60,
+                    executable: URL = binary) throws -> Outcome {
         let process = Process()
-        process.executableURL = binary
+        process.executableURL = executable
         process.arguments = arguments
         process.currentDirectoryURL = directory
         let out = directory.appendingPathComponent(".out-\(UUID().uuidString)")
