@@ -29,7 +29,7 @@ import Testing
             _ = try engine.execute(aggregate: "A", key: "probe", command: "e", args: JSONText.object([("key", JSONText.quote(key))]))
             let events = try engine.store.events(after: 0, limit: 10_000).suffix(1)
             let views = try #require(engine.store.projections)
-            let lua = Result { try engine.project(engine.projections[0], generation: 1, views: views, events: Array(events)) }
+            let lua = Result { try ProjectionHandlers(engine).project(engine.projections[0], generation: 1, views: views, events: Array(events)) }
             #expect(((try? lua.get()) != nil) == accepted, "\(JSONText.quote(key)) in Lua: \(lua)")
         }
     }

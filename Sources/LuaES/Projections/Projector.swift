@@ -145,7 +145,7 @@ public final class Projector {
         let activate = caughtUp && !current.isActive
         if !events.isEmpty || activate {
             do {
-                let changes = try engine.project(projection, generation: current.generation, views: views, events: events)
+                let changes = try ProjectionHandlers(engine).project(projection, generation: current.generation, views: views, events: events)
                 try views.commitProjection(ProjectionCommit(
                     name: projection.name, generation: current.generation, from: current.position,
                     to: events.last?.position ?? current.position, changes: changes, activate: activate))
@@ -180,7 +180,7 @@ public final class Projector {
         for event in events {
             let changes: [ViewChange]
             do {
-                changes = try engine.project(projection, generation: generation.generation, views: views, events: [event])
+                changes = try ProjectionHandlers(engine).project(projection, generation: generation.generation, views: views, events: [event])
             } catch let error as EngineError {
                 let failure = Self.failure(event, error)
                 try views.setProjectionFailure(name: projection.name, generation: generation.generation, failure: failure)

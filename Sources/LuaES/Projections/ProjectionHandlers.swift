@@ -2,15 +2,19 @@ import LuaESCore
 import LuaESScripting
 import LuaESStore
 
-/// Projections seen from the engine: running a page of the global feed through one
-/// projection's Lua handlers (replay phase), reading views as they ask.
-extension Engine {
+/// A projection's Lua handlers run over a page of the global feed (replay phase, in the
+/// engine's Lua state), reading views as they ask. Confined to the engine's thread.
+struct ProjectionHandlers {
+    let engine: Engine
+
+    init(_ engine: Engine) { self.engine = engine }
+
     /// Runs `events` (in position order) through `projection`, reading the views of
     /// `generation` in `views`, and returns the changes to commit with the page.
     /// Events no handler takes are not sent to Lua at all.
     /// - Throws: `EngineError` when a handler fails (nothing of the page is kept then); the
     ///   store's error when reading a view failed (the page can be tried again later).
-    public func project(_ projection: ProjectionInfo, generation: Int64, views: ProjectionStore,
+    func project(_ projection: ProjectionInfo, generation: Int64, views: ProjectionStore,
                         events: [RecordedEvent]) throws -> [ViewChange] {
         // "Aggregate.Type" names grouped by aggregate, so the filter allocates nothing per event
         var wanted: [String: Set<String>] = [:]
@@ -26,14 +30,16 @@ extension Engine {
         guard rows.count > 0 else { return [] }
         let name = projection.name
         do {
-            return try host.project(name, rows: rows) { key in
+            return try engine.host.project(name, rows: rows) { key in
                 try views.viewDocument(projection: name, generation: generation, key: key)
             }.map { ViewChange(key: $0.key, document: $0.document) }
         } catch let error as ScriptError {
             throw EngineError(error)
         }
     }
+}
 
+extension Engine {
     /// The current projections of the loaded script (after a reload too).
     public var projections: [ProjectionInfo] { domain.projections }
 }
