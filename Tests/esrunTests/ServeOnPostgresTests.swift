@@ -60,7 +60,7 @@ struct ServeOnPostgresTests {
         #expect(all.allSatisfy { $0.status == 200 || $0.status == 409 }, "\(all.filter { $0.status != 200 && $0.status != 409 })")
         var total = 0
         for key in keys {
-            let response = try HTTP.request("GET", nodes[1].base + "/Tally/\(key)/events?limit=100000")
+            let response = try HTTP.request("GET", nodes[1].base + "/Tally/\(key)/events?limit=10000")
             let object = try JSONSerialization.jsonObject(with: response.body) as? [String: Any]
             let events = object?["events"] as? [[String: Any]] ?? []
             let versions = events.compactMap { ($0["version"] as? NSNumber)?.intValue }
