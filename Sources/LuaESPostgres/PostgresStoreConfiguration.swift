@@ -1,4 +1,5 @@
 import Foundation
+import LuaESCore
 import LuaESStore
 
 /// Where a `PostgresEventStore` connects, read from a URL:
@@ -39,7 +40,7 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
     public init(url text: String) throws {
         guard let url = URLComponents(string: text), let scheme = url.scheme,
               ["postgres", "postgresql"].contains(scheme.lowercased()) else {
-            throw StoreError.invalid("--postgres wants a URL like postgres://user@127.0.0.1:5432/database, not \"\(text)\"")
+            throw InputError("bad_url", "--postgres wants a URL like postgres://user@127.0.0.1:5432/database, not \"\(text)\"")
         }
         self.init()
         if let host = url.host, !host.isEmpty { self.host = host }
@@ -53,17 +54,17 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
             switch item.name {
             case "schema": schema = value
             case "pool":
-                guard let size = Int(value), size > 0 else { throw StoreError.invalid("pool=\(value): a positive number of connections") }
+                guard let size = Int(value), size > 0 else { throw InputError("bad_url", "pool=\(value): a positive number of connections") }
                 poolSize = size
             case "connect_timeout":
-                guard let seconds = Double(value), seconds > 0 else { throw StoreError.invalid("connect_timeout=\(value): seconds, more than 0") }
+                guard let seconds = Double(value), seconds > 0 else { throw InputError("bad_url", "connect_timeout=\(value): seconds, more than 0") }
                 connectTimeout = .milliseconds(Int64(seconds * 1000))
             case "sslmode":
                 guard value == "disable" else {
-                    throw StoreError.invalid("sslmode=\(value) is not supported: esrun connects to PostgreSQL without TLS (sslmode=disable)")
+                    throw InputError("bad_url", "sslmode=\(value) is not supported: esrun connects to PostgreSQL without TLS (sslmode=disable)")
                 }
             default:
-                throw StoreError.invalid("unknown parameter \"\(item.name)\" in the PostgreSQL URL (known: schema, pool, connect_timeout, sslmode)")
+                throw InputError("bad_url", "unknown parameter \"\(item.name)\" in the PostgreSQL URL (known: schema, pool, connect_timeout, sslmode)")
             }
         }
         try Self.checkIdentifier(schema)
@@ -83,7 +84,7 @@ public struct PostgresStoreConfiguration: Sendable, Equatable {
                 || $0 == UInt8(ascii: "_")
         } && !(name.utf8.first.map { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") } ?? true)
         guard valid else {
-            throw StoreError.invalid("schema \"\(name)\": use lowercase letters, digits and _ (at most 63, not starting with a digit)")
+            throw InputError("bad_url", "schema \"\(name)\": use lowercase letters, digits and _ (at most 63, not starting with a digit)")
         }
     }
 }

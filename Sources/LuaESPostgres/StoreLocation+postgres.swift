@@ -5,7 +5,7 @@ extension StoreLocation {
     /// A PostgreSQL database (`esrun --postgres URL`), shared by several esrun processes.
     ///
     /// The URL is checked now; the connection is made by `open()`.
-    /// - Throws: `StoreError.invalid` for a malformed URL.
+    /// - Throws: `InputError` (`bad_url`) for a malformed URL.
     public static func postgres(url: String) throws -> StoreLocation {
         let configuration = try PostgresStoreConfiguration(url: url)
         return .external(name: configuration.displayName) {

@@ -28,7 +28,12 @@ struct PostgresEventStoreTests {
         #expect(!configuration.displayName.contains("p@ss"))
         for bad in ["mysql://x/y", "postgres://h/db?schema=Bad-Name", "postgres://h/db?pool=0", "postgres://h/db?sslmode=require",
                     "postgres://h/db?colour=blue", "not a url"] {
-            #expect(throws: StoreError.self, "\(bad)") { try PostgresStoreConfiguration(url: bad) }
+            do {
+                _ = try PostgresStoreConfiguration(url: bad)
+                Issue.record("\(bad) must be refused")
+            } catch let error as InputError {
+                #expect(error.code == "bad_url" && error.kind == .invalid, "\(bad): \(error)")
+            }
         }
     }
 
