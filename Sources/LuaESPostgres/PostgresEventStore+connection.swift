@@ -8,7 +8,8 @@ extension PostgresEventStore {
     enum RetryPolicy {
         /// A read: running it twice changes nothing.
         case always
-        /// A write: only when its transaction had not begun, so that nothing can have been committed.
+        /// A write: only when its transaction had not begun (its BEGIN, or its one
+        /// autocommit statement, was not sent), so that nothing can have been committed.
         case beforeBegin
     }
 
@@ -114,6 +115,7 @@ extension PostgresEventStore {
     /// True for failures that mean the connection is gone: the server restarted, closed
     /// it, or the network dropped it.
     static func isConnectionLost(_ error: any Error) -> Bool {
+        if error is ConnectionClosedBeforeSending { return true }
         guard let error = error as? PSQLError else { return false }
         switch error.code {
         case .serverClosedConnection, .connectionError, .uncleanShutdown, .clientClosedConnection: return true

@@ -3,7 +3,7 @@ import PostgresNIO
 
 extension PostgresEventStore {
     /// The newest schema this build reads and writes (the row of `schema_version`).
-    static let schemaVersion = 2
+    static let schemaVersion = 3
 
     /// `migrations(in: schema)[n]` brings a schema (quoted, `"esrun"`) from version n to
     /// n + 1. Each runs in the transaction that also records the new version: all or
@@ -88,6 +88,8 @@ extension PostgresEventStore {
                 )
                 """,
             ],
+            // 2 -> 3: appends in one round trip, the procedure `append_events` (`+appendProcedure`).
+            [appendProcedure(in: schema)],
         ]
     }
 

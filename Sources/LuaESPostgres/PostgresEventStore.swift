@@ -22,7 +22,7 @@ import PostgresNIO
 ///
 /// Connections come from postgres-nio's `PostgresClient` pool (at most `pool` per process).
 /// After the server restarts, broken connections are replaced: a read that fails on one is
-/// tried again on another connection, and so is a write whose transaction had not begun.
+/// tried again on another connection, and so is a write that had not been sent (see `+append`).
 /// A call that gets no connection within `connect_timeout` fails with `StoreError.io`
 /// naming the host and port and why it could not connect.
 public final class PostgresEventStore: EventStore, Sendable {
@@ -37,6 +37,8 @@ public final class PostgresEventStore: EventStore, Sendable {
     let events: String, snapshots: String, schemaVersionTable: String
     /// The advisory-lock key that orders appends in this schema (see `+append`).
     let appendLockKey: Int64
+    /// The quoted name of the procedure that appends (`+appendProcedure`).
+    let appendProcedureName: String
     /// Hears the commits of every node on this schema (`onCommits`).
     let commitListener: PostgresCommitListener
 
@@ -56,6 +58,7 @@ public final class PostgresEventStore: EventStore, Sendable {
         snapshots = schema + ".snapshots"
         schemaVersionTable = schema + ".schema_version"
         appendLockKey = Self.lockKey("esrun.append." + configuration.schema)
+        appendProcedureName = schema + ".append_events"
         var listenerConfiguration = PostgresConnection.Configuration(
             host: configuration.host, port: configuration.port, username: configuration.username,
             password: configuration.password, database: configuration.database, tls: .disable)

@@ -5,6 +5,7 @@
 //   store-probe compete DBPATH KEY N [P]         N single-event appends, racing P-1 other processes
 //   store-probe bench DBPATH                     throughput numbers (deletes DBPATH first)
 //   store-probe compare POSTGRES_URL [SCALE]     appends/s and commands/s, SQLite beside PostgreSQL
+//   store-probe pg-writers POSTGRES_URL T N      T threads appending N times each (the two-process feed test)
 //
 // Every acknowledged commit is printed as soon as `append` returns, one unbuffered line each.
 import Foundation
@@ -120,8 +121,13 @@ do {
     case ("compare", 3...4):
         guard let scale = Int(arguments.count == 4 ? arguments[3] : "1"), scale > 0 else { fail("compare: SCALE must be a positive number") }
         try compareStores(postgresURL: arguments[2], scale: scale)
+    case ("pg-writers", 5):
+        guard let threads = Int(arguments[3]), threads > 0, let appends = Int(arguments[4]), appends > 0 else {
+            fail("pg-writers: T and N must be positive numbers")
+        }
+        try postgresWriters(url: arguments[2], threads: threads, appends: appends)
     default:
-        fail("usage: store-probe append-loop DBPATH KEY [KEY...] | compete DBPATH KEY N [P] | bench DBPATH | compare POSTGRES_URL [SCALE]")
+        fail("usage: store-probe append-loop DBPATH KEY [KEY...] | compete DBPATH KEY N [P] | bench DBPATH | compare POSTGRES_URL [SCALE] | pg-writers POSTGRES_URL T N")
     }
 } catch {
     fail("\(error)")

@@ -130,7 +130,7 @@ struct PostgresProjectionTests {
             """)
 
         let store = try PostgresEventStore(configuration: PostgresTestServer.configuration(schema: schema))
-        #expect(try PostgresTestServer.integer("SELECT max(version) FROM \(quoted).schema_version") == 2)
+        #expect(try PostgresTestServer.integer("SELECT max(version) FROM \(quoted).schema_version") == Int64(PostgresEventStore.schemaVersion))
         #expect(try store.events(after: 0, limit: 10).map(\.data) == [#"{"n":1}"#])
         #expect(try store.headPosition() == 1)
         let g = try store.createProjectionGeneration(name: "P", fingerprint: "f", activate: true).generation

@@ -1,0 +1,91 @@
+extension PostgresEventStore {
+    /// The procedure that does a whole append (one batch, or a group commit of several) in
+    /// one `CALL`, so one round trip; the migration to schema version 3 creates it. Why it
+    /// is ordered and safe for the feed: the comment at the top of `+append`.
+    ///
+    /// Per batch: aggregate, key, expected version, number of events. Per event, batch by
+    /// batch in order: type, schema, data, meta, command id (with a flag, as NULLs do not
+    /// travel in these arrays). `p_pause` (seconds, 0 in production) is the gap test's
+    /// window between leaving the ordering section and COMMIT.
+    ///
+    /// Returns `positions`, one per event (0 for the events of a failed batch), and
+    /// `actual`, one per batch: -1 when it was appended, else the stream's version (a
+    /// conflict). Each batch runs in a block with an exception handler, a subtransaction:
+    /// a unique_violation (another node's append took the version between our check and our
+    /// insert; the INSERT waited for it to commit) undoes that batch alone.
+    ///
+    /// A procedure, not a function, because it must COMMIT itself: a statement in an
+    /// implicit transaction commits at the extended protocol's Sync, after the server has
+    /// already queued CommandComplete, and postgres-nio finishes a query at CommandComplete
+    /// (an error after it is not reported to the query). Committing inside the CALL puts
+    /// the WAL flush before CommandComplete, so a returned append is a committed one.
+    /// COMMIT inside a procedure is allowed only for a CALL outside an explicit
+    /// transaction block, which is how the store calls it (autocommit).
+    static func appendProcedure(in schema: String) -> String {
+        let events = schema + ".events"
+        return """
+            CREATE PROCEDURE \(schema).append_events(
+                p_aggregates text[], p_keys text[], p_expected bigint[], p_sizes bigint[],
+                p_types text[], p_schemas bigint[], p_data bytea[], p_meta bytea[],
+                p_command_ids text[], p_has_command boolean[],
+                p_recorded_at bigint, p_lock_key bigint, p_channel text, p_pause double precision,
+                INOUT positions bigint[] DEFAULT NULL, INOUT actual bigint[] DEFAULT NULL)
+            LANGUAGE plpgsql AS $procedure$
+            DECLARE
+                v_first integer := 1;
+                v_last integer;
+                v_inserted bigint[];
+                v_current bigint;
+                v_written boolean := false;
+            BEGIN
+                positions := array_fill(0::bigint, ARRAY[cardinality(p_types)]);
+                actual := '{}';
+                -- The ordering section: the transaction's xid and every position are taken in it.
+                PERFORM pg_advisory_lock(p_lock_key);
+                PERFORM pg_current_xact_id();
+                FOR b IN 1 .. cardinality(p_aggregates) LOOP
+                    v_last := v_first + p_sizes[b] - 1;
+                    BEGIN
+                        WITH inserted AS (
+                            INSERT INTO \(events) AS e
+                                (aggregate, "key", version, type, schema, data, meta, recorded_at, command_id)
+                            SELECT p_aggregates[b], p_keys[b], p_expected[b] + u.n, u.type, u.schema, u.data, u.meta,
+                                   p_recorded_at, CASE WHEN u.has_command THEN u.command_id END
+                            FROM unnest(p_types[v_first:v_last], p_schemas[v_first:v_last], p_data[v_first:v_last],
+                                        p_meta[v_first:v_last], p_command_ids[v_first:v_last], p_has_command[v_first:v_last])
+                                 WITH ORDINALITY AS u(type, schema, data, meta, command_id, has_command, n)
+                            WHERE (SELECT coalesce(max(s.version), 0) FROM \(events) AS s
+                                   WHERE s.aggregate = p_aggregates[b] AND s."key" = p_keys[b]) = p_expected[b]
+                            ORDER BY u.n
+                            RETURNING e.position, e.version)
+                        SELECT array_agg(i.position ORDER BY i.version) INTO v_inserted FROM inserted AS i;
+                    EXCEPTION WHEN unique_violation THEN
+                        v_inserted := NULL;
+                    END;
+                    IF v_inserted IS NULL THEN
+                        -- A fresh snapshot: after a unique_violation it holds the other append's commit.
+                        SELECT coalesce(max(s.version), 0) INTO v_current FROM \(events) AS s
+                        WHERE s.aggregate = p_aggregates[b] AND s."key" = p_keys[b];
+                        actual := actual || v_current;
+                    ELSE
+                        positions[v_first:v_last] := v_inserted;
+                        v_written := true;
+                        actual := actual || (-1)::bigint;
+                    END IF;
+                    v_first := v_last + 1;
+                END LOOP;
+                -- Leave the section before COMMIT, so that commits (WAL flushes) overlap.
+                -- The notification goes out at COMMIT, never on a rollback, nor when every batch failed.
+                PERFORM pg_advisory_unlock(p_lock_key);
+                IF v_written THEN
+                    PERFORM pg_notify(p_channel, '');
+                END IF;
+                IF p_pause > 0 THEN
+                    PERFORM pg_sleep(p_pause);
+                END IF;
+                COMMIT;
+            END
+            $procedure$
+            """
+    }
+}
