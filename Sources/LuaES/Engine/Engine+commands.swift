@@ -54,14 +54,12 @@ extension Engine {
 
     /// The request's names, key and arguments against `InputRules`, before anything is read or run.
     static func check(_ request: CommandRequest) throws(EngineError) {
-        do throws(InputError) {
+        try asEngineError { () throws(InputError) in
             try InputRules.checkName(request.aggregate, what: "aggregate")
             try InputRules.checkKey(request.key)
             try InputRules.checkName(request.command, what: "command")
             try InputRules.checkArguments(request.args)
             if let expected = request.expectedVersion { try InputRules.checkCursor(expected, name: "the expected version") }
-        } catch {
-            throw EngineError(error)
         }
     }
 

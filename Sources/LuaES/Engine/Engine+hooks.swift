@@ -18,13 +18,13 @@ extension Engine {
                     data: String(decoding: bytes[e.dataOffset..<(e.dataOffset + e.dataLength)], as: UTF8.self)))
             }
         }
-        try lua { () throws(ScriptError) in try host.checkLoaded(aggregate: agg.name, key: stream.key, events: items) }
+        try asEngineError { () throws(ScriptError) in try host.checkLoaded(aggregate: agg.name, key: stream.key, events: items) }
     }
 
     /// Runs the on_load hooks over events read for a caller (history).
     func checkLoaded(_ agg: AggregateInfo, _ stream: StreamID, events: [RecordedEvent]) throws {
         guard agg.loadHooks > 0, !events.isEmpty else { return }
         let items = events.map { LoadedEvent(type: $0.type, version: $0.version, schema: $0.schema, data: $0.data) }
-        try lua { () throws(ScriptError) in try host.checkLoaded(aggregate: agg.name, key: stream.key, events: items) }
+        try asEngineError { () throws(ScriptError) in try host.checkLoaded(aggregate: agg.name, key: stream.key, events: items) }
     }
 }

@@ -34,7 +34,7 @@ extension Engine {
         if let snap = usableSnapshot(agg, stream, upTo: upTo) {
             (state, version) = snap
         } else {
-            state = try lua { () throws(ScriptError) in try host.initialState(of: agg.name) }
+            state = try asEngineError { () throws(ScriptError) in try host.initialState(of: agg.name) }
         }
         version = try replayStored(agg, stream, onto: state, after: version, upTo: upTo)
         return (state, version)
@@ -52,7 +52,7 @@ extension Engine {
             try store.readReplayPage(&replayPage, of: stream, after: version, upTo: upTo, limit: limit)
             guard let last = replayPage.lastVersion else { break }
             try checkLoaded(agg, stream, page: replayPage)
-            try lua { () throws(ScriptError) in try host.replay(replayPage, onto: state, aggregate: agg.name) }
+            try asEngineError { () throws(ScriptError) in try host.replay(replayPage, onto: state, aggregate: agg.name) }
             options.statistics?.addReplayed(replayPage.count)
             version = last
             if replayPage.count < limit { break }
@@ -84,7 +84,7 @@ extension Engine {
     }
 
     package func encodeState(_ state: StateRef) throws -> String {
-        try lua { () throws(ScriptError) in try host.encodeState(state) }
+        try asEngineError { () throws(ScriptError) in try host.encodeState(state) }
     }
 
     /// Writes a snapshot when the command crossed a multiple of the interval. Never throws:

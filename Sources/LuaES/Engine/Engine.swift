@@ -32,9 +32,9 @@ public final class Engine {
         self.store = store
         self.options = options
         self.logger = logger
-        self.host = try lua { () throws(ScriptError) in try LuaHost(limits: options.limits) }
+        self.host = try asEngineError { () throws(ScriptError) in try LuaHost(limits: options.limits) }
         self.cache = StateCache(capacity: options.cacheCapacity)
-        try lua { () throws(ScriptError) in try host.setMaxEvents(options.maxEventsPerCommand) }
+        try asEngineError { () throws(ScriptError) in try host.setMaxEvents(options.maxEventsPerCommand) }
         host.setCallbacks(self)
     }
 
@@ -42,23 +42,23 @@ public final class Engine {
     /// - Parameter display: the name errors use (`counter.lua:12`); the path when nil.
     /// - Throws: `EngineError` naming file:line on any load error.
     public func load(script path: String, display: String? = nil) throws {
-        try lua { () throws(ScriptError) in try host.runFile(path, display: display ?? path, phase: .load) }
+        try asEngineError { () throws(ScriptError) in try host.runFile(path, display: display ?? path, phase: .load) }
         try refreshDomain()
     }
 
     /// Runs a driver script (host phase) with the driving API.
     public func run(script path: String, display: String? = nil) throws {
-        try lua { () throws(ScriptError) in try host.runFile(path, display: display ?? path, phase: .host) }
+        try asEngineError { () throws(ScriptError) in try host.runFile(path, display: display ?? path, phase: .host) }
         try refreshDomain()
     }
 
     /// Re-reads the registry from the Lua state (a driver or a REPL chunk may have declared more).
     package func refreshDomain() throws {
-        domain = try lua { () throws(ScriptError) in try host.describe() }
+        domain = try asEngineError { () throws(ScriptError) in try host.describe() }
     }
 
     package func aggregate(_ name: String) throws -> AggregateInfo {
-        do throws(InputError) { try InputRules.checkName(name, what: "aggregate") } catch { throw EngineError(error) }
+        try asEngineError { () throws(InputError) in try InputRules.checkName(name, what: "aggregate") }
         if let a = domain.aggregate(named: name) { return a }
         try refreshDomain() // a driver may have defined it since
         if let a = domain.aggregate(named: name) { return a }
@@ -68,9 +68,9 @@ public final class Engine {
     /// A consistent read: the state after every committed event, or at `version`.
     public func state(aggregate name: String, key: String, at version: Int64? = nil) throws -> StateResult {
         let agg = try aggregate(name)
-        try Self.check(key: key)
+        try asEngineError { () throws(InputError) in try InputRules.checkKey(key) }
         if let version {
-            do throws(InputError) { try InputRules.checkVersion(version, name: "the version") } catch { throw EngineError(error) }
+            try asEngineError { () throws(InputError) in try InputRules.checkVersion(version, name: "the version") }
         }
         let stream = StreamID(aggregate: name, key: key)
         if let version {
@@ -96,8 +96,8 @@ public final class Engine {
     /// checked by the script's `on_load` hooks.
     public func history(aggregate name: String, key: String, after: Int64 = 0, limit: Int? = nil) throws -> [RecordedEvent] {
         let agg = try aggregate(name)
-        try Self.check(key: key)
-        try Self.check(after, name: "after")
+        try asEngineError { () throws(InputError) in try InputRules.checkKey(key) }
+        try asEngineError { () throws(InputError) in try InputRules.checkCursor(after, name: "after") }
         let stream = StreamID(aggregate: name, key: key)
         let events = try store.events(of: stream, after: after, upTo: nil, limit: limit)
         try checkLoaded(agg, stream, events: events)
@@ -107,16 +107,8 @@ public final class Engine {
     /// The stream's version: no state is loaded or encoded for it.
     public func version(aggregate name: String, key: String) throws -> Int64 {
         _ = try aggregate(name)
-        try Self.check(key: key)
+        try asEngineError { () throws(InputError) in try InputRules.checkKey(key) }
         return try store.version(of: StreamID(aggregate: name, key: key))
-    }
-
-    static func check(key: String) throws(EngineError) {
-        do throws(InputError) { try InputRules.checkKey(key) } catch { throw EngineError(error) }
-    }
-
-    static func check(_ cursor: Int64, name: String) throws(EngineError) {
-        do throws(InputError) { try InputRules.checkCursor(cursor, name: name) } catch { throw EngineError(error) }
     }
 
     /// Drops every cached state (after a reload, or to measure cold reads).
@@ -131,9 +123,10 @@ public final class Engine {
     }
 }
 
-/// Runs a call into the Lua host, reporting its failure as an `EngineError`.
+/// Runs a call into the Lua host or an input check, reporting its failure as an `EngineError`
+/// (the engine and the tools on it report every failure of a command or a read as one).
 @inline(__always)
-func lua<T>(_ body: () throws(ScriptError) -> T) throws(EngineError) -> T {
+package func asEngineError<T, Failure: ClassifiedError>(_ body: () throws(Failure) -> T) throws(EngineError) -> T {
     do {
         return try body()
     } catch {

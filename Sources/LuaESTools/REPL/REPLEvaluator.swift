@@ -15,30 +15,30 @@ public struct REPLEvaluator {
     /// Makes the loaded aggregates globals and records commands run at the prompt.
     /// Call once, after loading the domain and before `evaluate`.
     public func prepare() throws {
-        try reported { () throws(ScriptError) in try engine.host.prepareREPL() }
+        try asEngineError { () throws(ScriptError) in try engine.host.prepareREPL() }
     }
 
     /// Compiles `source` (as `return <source>` first, then as a statement) and runs it in the host phase.
     /// - Throws: `EngineError` with the chunk's error: kind, code, message, location.
     public func evaluate(_ source: String) throws -> LuaHost.Evaluation {
-        let result = try reported { () throws(ScriptError) in try engine.host.evaluate(source) }
+        let result = try asEngineError { () throws(ScriptError) in try engine.host.evaluate(source) }
         if case .done = result { try engine.refreshDomain() } // the chunk may have declared aggregates
         return result
     }
 
     /// A JSON value (state, event data) pretty printed as Lua, with sorted keys.
     public func render(json: String) throws -> String {
-        try reported { () throws(ScriptError) in try engine.host.render(json: json) }
+        try asEngineError { () throws(ScriptError) in try engine.host.render(json: json) }
     }
 
     /// How the state `after` differs from `before` (both JSON), one change per line.
     public func diff(_ before: String, _ after: String) throws -> String {
-        try reported { () throws(ScriptError) in try engine.host.renderDiff(before, after) }
+        try asEngineError { () throws(ScriptError) in try engine.host.renderDiff(before, after) }
     }
 
     /// Global names (`path` empty) or the field names of the table at a dotted path such as `string`.
     public func names(in path: String) throws -> [String] {
-        try reported { () throws(ScriptError) in try engine.host.names(in: path) }
+        try asEngineError { () throws(ScriptError) in try engine.host.names(in: path) }
     }
 
     /// Replays one stream event by event, calling `visit` with the state (JSON) before any
@@ -54,17 +54,8 @@ public struct REPLEvaluator {
         for event in try engine.store.events(of: stream, after: 0, upTo: nil, limit: nil) {
             page.removeAll()
             page.append(event)
-            try reported { () throws(ScriptError) in try engine.host.replay(page, onto: state, aggregate: name) }
+            try asEngineError { () throws(ScriptError) in try engine.host.replay(page, onto: state, aggregate: name) }
             try visit(event, try engine.encodeState(state))
         }
-    }
-}
-
-/// Runs a call into the Lua host, reporting its failure as an `EngineError`.
-func reported<T>(_ body: () throws(ScriptError) -> T) throws(EngineError) -> T {
-    do {
-        return try body()
-    } catch {
-        throw EngineError(error)
     }
 }

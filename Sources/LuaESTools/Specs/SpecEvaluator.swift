@@ -13,14 +13,14 @@ struct SpecEvaluator {
     /// `moduleDirectory`, and returns the scenarios it declared.
     func scenarios(luaSpec path: String, display: String, module: String, moduleDirectory: String) throws -> [Scenario] {
         engine.host.setScriptDirectory(moduleDirectory)
-        try reported { () throws(ScriptError) in try engine.host.beginSpec(module: module, display: display) }
+        try asEngineError { () throws(ScriptError) in try engine.host.beginSpec(module: module, display: display) }
         try engine.run(script: path, display: display)
-        return try Self.decode(reported { () throws(ScriptError) in try engine.host.specScenarios(display: display) })
+        return try Self.decode(asEngineError { () throws(ScriptError) in try engine.host.specScenarios(display: display) })
     }
 
     /// Normalizes a JSON spec (the seed's shape) into scenarios.
     func scenarios(jsonSpec text: String, display: String) throws -> [Scenario] {
-        try Self.decode(reported { () throws(ScriptError) in try engine.host.scenarios(jsonSpec: text, display: display) })
+        try Self.decode(asEngineError { () throws(ScriptError) in try engine.host.scenarios(jsonSpec: text, display: display) })
     }
 
     private static func decode(_ json: String) throws -> [Scenario] {
@@ -29,19 +29,19 @@ struct SpecEvaluator {
 
     /// Checks a given event against the registry (declared type, field types); returns its schema version.
     func checkGivenEvent(aggregate: String, type: String, data: String) throws -> Int {
-        try reported { () throws(ScriptError) in try engine.host.checkGivenEvent(aggregate: aggregate, type: type, data: data) }
+        try asEngineError { () throws(ScriptError) in try engine.host.checkGivenEvent(aggregate: aggregate, type: type, data: data) }
     }
 
     /// Lines `root.path: <labels.0> a, <labels.1> b` for every difference between two JSON texts.
     func jsonDiff(_ a: String, _ b: String, root: String, partial: Bool = false,
                   labels: (String, String) = ("expected", "got")) throws -> [String] {
-        try reported { () throws(ScriptError) in
+        try asEngineError { () throws(ScriptError) in
             try engine.host.jsonDiff(a, b, root: root, partial: partial, labels: labels)
         }
     }
 
     /// Lines describing how committed events differ from expected ones.
     func eventDiff(expected: String, actual: String) throws -> [String] {
-        try reported { () throws(ScriptError) in try engine.host.eventDiff(expected: expected, actual: actual) }
+        try asEngineError { () throws(ScriptError) in try engine.host.eventDiff(expected: expected, actual: actual) }
     }
 }
