@@ -52,10 +52,10 @@ extension Engine {
         }
     }
 
-    /// The request's names, key and arguments against `InputRules`, before anything is read or run.
+    /// The request's key, command name and arguments against `InputRules`, before anything is
+    /// read or run (the aggregate's name is checked where it is looked up, `aggregate(_:)`).
     static func check(_ request: CommandRequest) throws(EngineError) {
         try asEngineError { () throws(InputError) in
-            try InputRules.checkName(request.aggregate, what: "aggregate")
             try InputRules.checkKey(request.key)
             try InputRules.checkName(request.command, what: "command")
             try InputRules.checkArguments(request.args)
