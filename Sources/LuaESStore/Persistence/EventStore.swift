@@ -7,7 +7,7 @@ import LuaESCore
 /// appends are atomic, a taken version is a conflict and never a partial write,
 /// positions strictly increase and a feed reader never skips a committed event.
 /// Calls are synchronous and may come from several threads.
-public protocol EventStore: AnyObject, Sendable {
+public protocol EventStore: SnapshotStore {
     /// Appends `events` to `stream` as versions `expectedVersion + 1 ...`, all or none.
     /// - Throws: `StoreError.conflict` when the stream's version is not `expectedVersion`.
     @discardableResult
@@ -36,15 +36,8 @@ public protocol EventStore: AnyObject, Sendable {
     /// Keys of the streams of `aggregate` (all aggregates when nil), ordered.
     func streams(of aggregate: String?) throws -> [StreamID]
 
-    /// The stored snapshot of `stream`, if any.
-    func snapshot(of stream: StreamID) throws -> Snapshot?
-
-    /// Stores `snapshot` unless a snapshot of a higher version with the same
-    /// fingerprint is already stored. A snapshot with another fingerprint is replaced.
-    func saveSnapshot(_ snapshot: Snapshot) throws
-
-    /// Releases resources; later calls throw.
-    func close() throws
+    // snapshot(of:), saveSnapshot(_:) and close() come from `SnapshotStore`: an event store
+    // keeps its own snapshots unless a separate snapshot store is given.
 
     // Capabilities beyond events. Every store says what it has, and a store that wraps
     // another forwards the wrapped one's explicitly: nothing finds them by casting.
