@@ -148,7 +148,7 @@ extension PostgresEventStore {
     private func unreachable(while what: String) async -> StoreError {
         let timeout = configuration.connectTimeout
         do {
-            let connection = try await PostgresConnection.connect(configuration: directConfiguration(), id: 0, logger: logger)
+            let connection = try await PostgresConnection.connect(configuration: try directConfiguration(), id: 0, logger: logger)
             try? await connection.close()  // only a probe
             return .io("PostgreSQL at \(configuration.address): no pooled connection within \(timeout) while \(what) "
                 + "(all \(configuration.poolSize) connections busy?)")
@@ -159,13 +159,8 @@ extension PostgresEventStore {
     }
 
     /// The configuration of a connection made outside the pool (the schema check, probes).
-    func directConfiguration() -> PostgresConnection.Configuration {
-        var direct = PostgresConnection.Configuration(
-            host: configuration.host, port: configuration.port, username: configuration.username,
-            password: configuration.password, database: configuration.database, tls: .disable)
-        let timeout = configuration.connectTimeout.components
-        direct.options.connectTimeout = .milliseconds(timeout.seconds * 1000 + timeout.attoseconds / 1_000_000_000_000_000)
-        return direct
+    func directConfiguration() throws -> PostgresConnection.Configuration {
+        try configuration.connectionConfiguration(application: "esrun-direct/" + configuration.schema)
     }
 
     /// A one-line account of a postgres-nio error: the server's SQLSTATE and message, or
@@ -176,7 +171,17 @@ extension PostgresEventStore {
             let detail = info[.detail].map { " (\($0))" } ?? ""
             return "\(info[.sqlState] ?? "?????") \(message)\(detail)"
         }
-        if let underlying = error.underlying { return "\(error.code): \(underlying)" }
-        return "\(error.code)"
+        switch error.code {
+        case .sslUnsupported:
+            return "the server does not support TLS, which the URL's sslmode requires (sslmode=prefer or disable connects without it)"
+        case .authMechanismRequiresPassword:
+            return "the server asks for a password and none was given (put it in the URL or in PGPASSWORD)"
+        case .connectionError where error.underlying is NIOSSLError:
+            return "the TLS handshake failed (is the server's certificate signed by a CA in sslrootcert, "
+                + "or by one the system trusts, and does it name the host?): \(error.underlying!)"
+        default:
+            if let underlying = error.underlying { return "\(error.code): \(underlying)" }
+            return "\(error.code)"
+        }
     }
 }

@@ -101,7 +101,7 @@ extension PostgresEventStore {
         let versions = schemaVersionTable
         let lockKey = Self.lockKey("esrun.schema." + schema)
         let logger = self.logger
-        let direct = directConfiguration()
+        let direct = try directConfiguration()
         let store = self
         try Self.blocking {
             let connection: PostgresConnection

@@ -59,22 +59,10 @@ public final class PostgresEventStore: EventStore, Sendable {
         schemaVersionTable = schema + ".schema_version"
         appendLockKey = Self.lockKey("esrun.append." + configuration.schema)
         appendProcedureName = schema + ".append_events"
-        var listenerConfiguration = PostgresConnection.Configuration(
-            host: configuration.host, port: configuration.port, username: configuration.username,
-            password: configuration.password, database: configuration.database, tls: .disable)
-        listenerConfiguration.options.additionalStartupParameters = [("application_name", "esrun-listen/" + configuration.schema)]
+        let listenerConfiguration = try configuration.connectionConfiguration(application: "esrun-listen/" + configuration.schema)
         commitListener = PostgresCommitListener(channel: Self.commitChannel(appendLockKey),
                                                 configuration: listenerConfiguration, logger: logger)
-
-        var options = PostgresClient.Configuration.Options()
-        options.maximumConnections = configuration.poolSize
-        options.connectTimeout = configuration.connectTimeout
-        // Names the connections in pg_stat_activity (and lets a test find its own).
-        options.additionalStartupParameters = [("application_name", "esrun/" + configuration.schema)]
-        var clientConfiguration = PostgresClient.Configuration(
-            host: configuration.host, port: configuration.port, username: configuration.username,
-            password: configuration.password, database: configuration.database, tls: .disable)
-        clientConfiguration.options = options
+        let clientConfiguration = try configuration.clientConfiguration()
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         self.client = client
         // The pool's own task runs on the event loops too, for the reason in EventLoopTaskExecutor.

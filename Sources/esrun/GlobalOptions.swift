@@ -21,7 +21,7 @@ struct StoreOptions: ParsableArguments {
 
     @Option(name: .long, help: ArgumentHelp(
         "PostgreSQL database shared by several esrun processes, instead of SQLite.",
-        discussion: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&pool=N&connect_timeout=S]",
+        discussion: "postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?schema=NAME&pool=N&connect_timeout=S&statement_timeout=S&sslmode=MODE&sslrootcert=PATH]",
         valueName: "url"))
     var postgres: String?
 

@@ -26,8 +26,9 @@ struct PostgresEventStoreTests {
                                                             database: "events", schema: "shop", poolSize: 4,
                                                             connectTimeout: .milliseconds(1500)))
         #expect(!configuration.displayName.contains("p@ss"))
-        for bad in ["mysql://x/y", "postgres://h/db?schema=Bad-Name", "postgres://h/db?pool=0", "postgres://h/db?sslmode=require",
-                    "postgres://h/db?colour=blue", "not a url"] {
+        for bad in ["mysql://x/y", "postgres://h/db?schema=Bad-Name", "postgres://h/db?pool=0", "postgres://h/db?sslmode=verify",
+                    "postgres://h/db?sslmode=require&sslrootcert=/no/such/ca.pem", "postgres://h/db?sslrootcert=/etc/hostname",
+                    "postgres://h/db?statement_timeout=-1", "postgres://h/db?colour=blue", "not a url"] {
             do {
                 _ = try PostgresStoreConfiguration(url: bad)
                 Issue.record("\(bad) must be refused")
