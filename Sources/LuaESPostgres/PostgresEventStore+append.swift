@@ -102,8 +102,10 @@ extension PostgresEventStore {
                 continue
             }
             defer { (next, first) = (next + 1, first + batch.events.count) }
-            guard actual[next] < 0 else {
-                outcomes.append(.failure(.conflict(batch.stream, expected: batch.expectedVersion, actual: actual[next])))
+            guard actual[next] == -1 else {
+                let taken = batch.events.lazy.compactMap(\.commandID).first
+                outcomes.append(.failure(actual[next] == Self.duplicateCommandMark && taken != nil ? .duplicateCommand(taken!)
+                    : .conflict(batch.stream, expected: batch.expectedVersion, actual: actual[next])))
                 continue
             }
             outcomes.append(.success(batch.events.enumerated().map { index, event in

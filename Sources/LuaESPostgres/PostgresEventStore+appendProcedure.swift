@@ -9,10 +9,14 @@ extension PostgresEventStore {
     /// window between leaving the ordering section and COMMIT.
     ///
     /// Returns `positions`, one per event (0 for the events of a failed batch), and
-    /// `actual`, one per batch: -1 when it was appended, else the stream's version (a
-    /// conflict). Each batch runs in a block with an exception handler, a subtransaction:
-    /// a unique_violation (another node's append took the version between our check and our
-    /// insert; the INSERT waited for it to commit) undoes that batch alone.
+    /// `actual`, one per batch: -1 when it was appended, `duplicateCommandMark` when one of its
+    /// command ids was committed before (the `commands` table's key: an idempotency key commits
+    /// once, across nodes), else the stream's version (a conflict). The mark is a huge version,
+    /// not a negative number, so that a node of the previous build (schema 3, which calls the
+    /// same procedure) takes it for a conflict, never for a success. Each batch runs in a block with an
+    /// exception handler, a subtransaction: a unique_violation (another node's append took the
+    /// version or the command id between our check and our insert; the INSERT waited for it to
+    /// commit) undoes that batch alone.
     ///
     /// A procedure, not a function, because it must COMMIT itself: a statement in an
     /// implicit transaction commits at the extended protocol's Sync, after the server has
@@ -21,10 +25,12 @@ extension PostgresEventStore {
     /// the WAL flush before CommandComplete, so a returned append is a committed one.
     /// COMMIT inside a procedure is allowed only for a CALL outside an explicit
     /// transaction block, which is how the store calls it (autocommit).
+    static let duplicateCommandMark: Int64 = 1 << 62
+
     static func appendProcedure(in schema: String) -> String {
         let events = schema + ".events"
         return """
-            CREATE PROCEDURE \(schema).append_events(
+            CREATE OR REPLACE PROCEDURE \(schema).append_events(
                 p_aggregates text[], p_keys text[], p_expected bigint[], p_sizes bigint[],
                 p_types text[], p_schemas bigint[], p_data bytea[], p_meta bytea[],
                 p_command_ids text[], p_has_command boolean[],
@@ -37,6 +43,7 @@ extension PostgresEventStore {
                 v_inserted bigint[];
                 v_current bigint;
                 v_written boolean := false;
+                v_constraint text;
             BEGIN
                 positions := array_fill(0::bigint, ARRAY[cardinality(p_types)]);
                 actual := '{}';
@@ -59,10 +66,21 @@ extension PostgresEventStore {
                             ORDER BY u.n
                             RETURNING e.position, e.version)
                         SELECT array_agg(i.position ORDER BY i.version) INTO v_inserted FROM inserted AS i;
+                        IF v_inserted IS NOT NULL THEN
+                            INSERT INTO \(schema).commands (command_id, position)
+                            SELECT c.command_id, min(c.position)
+                            FROM unnest(p_command_ids[v_first:v_last], p_has_command[v_first:v_last], v_inserted)
+                                 AS c(command_id, has_command, position)
+                            WHERE c.has_command GROUP BY c.command_id;
+                        END IF;
                     EXCEPTION WHEN unique_violation THEN
+                        GET STACKED DIAGNOSTICS v_constraint = CONSTRAINT_NAME;
                         v_inserted := NULL;
                     END;
-                    IF v_inserted IS NULL THEN
+                    IF v_inserted IS NULL AND v_constraint = 'commands_pkey' THEN
+                        actual := actual || \(duplicateCommandMark)::bigint;
+                        v_constraint := NULL;
+                    ELSIF v_inserted IS NULL THEN
                         -- A fresh snapshot: after a unique_violation it holds the other append's commit.
                         SELECT coalesce(max(s.version), 0) INTO v_current FROM \(events) AS s
                         WHERE s.aggregate = p_aggregates[b] AND s."key" = p_keys[b];

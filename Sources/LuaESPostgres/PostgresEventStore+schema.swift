@@ -3,7 +3,7 @@ import PostgresNIO
 
 extension PostgresEventStore {
     /// The newest schema this build reads and writes (the row of `schema_version`).
-    static let schemaVersion = 3
+    static let schemaVersion = 4
 
     /// `migrations(in: schema)[n]` brings a schema (quoted, `"esrun"`) from version n to
     /// n + 1. Each runs in the transaction that also records the new version: all or
@@ -89,7 +89,22 @@ extension PostgresEventStore {
                 """,
             ],
             // 2 -> 3: appends in one round trip, the procedure `append_events` (`+appendProcedure`).
+            // It installs the current text of the procedure, which 3 -> 4 installs again: the
+            // procedure's text is kept once, and every upgrade ends with the same procedure.
             [appendProcedure(in: schema)],
+            // 3 -> 4: an idempotency key commits once, across nodes: `commands` holds each command
+            // id with the position of its first event, and the procedure inserts into it in the
+            // batch's subtransaction. Keys committed before the upgrade are carried over (the
+            // first commit of a key, should an older build have committed one twice).
+            [
+                "CREATE TABLE \(schema).commands (command_id text PRIMARY KEY, position bigint NOT NULL)",
+                """
+                INSERT INTO \(schema).commands (command_id, position)
+                SELECT DISTINCT ON (command_id) command_id, position FROM \(events)
+                WHERE command_id IS NOT NULL ORDER BY command_id, position
+                """,
+                appendProcedure(in: schema),
+            ],
         ]
     }
 
@@ -154,12 +169,12 @@ extension PostgresEventStore {
         let rows = try await connection.query(
             """
             SELECT count(*) FROM pg_tables WHERE schemaname = \(schema)
-            AND tablename IN ('events', 'snapshots', 'projection_names', 'projections', 'views')
+            AND tablename IN ('events', 'snapshots', 'projection_names', 'projections', 'views', 'commands')
             """,
             logger: logger)
         for try await count in rows.decode(Int64.self) where count > 0 {
             throw StoreError.invalid("PostgreSQL schema \"\(schema)\" already has a table named like one of esrun's (events, "
-                + "snapshots, projection_names, projections, views) that esrun did not make (no schema_version row): "
+                + "snapshots, projection_names, projections, views, commands) that esrun did not make (no schema_version row): "
                 + "choose another schema with ?schema=NAME")
         }
     }

@@ -129,8 +129,9 @@ struct PostgresAppendTests {
 }
 
 extension PostgresAppendTests {
-    /// A schema as the previous build left it (version 2: no append procedure), with an
-    /// event in it, is upgraded in place, and appends go on after that event.
+    /// A schema as an earlier build left it (version 2: no append procedure, no commands
+    /// table), with events in it, is upgraded in place: appends go on after those events, and
+    /// an idempotency key committed before the upgrade stays taken.
     @Test(.enabled(if: PostgresTestServer.isAvailable, "needs ESRUN_TEST_POSTGRES_URL (a PostgreSQL server)"))
     func aVersionTwoSchemaIsUpgradedInPlace() throws {
         let schema = PostgresTestServer.freshSchema("upgrade")
@@ -141,18 +142,23 @@ extension PostgresAppendTests {
         try PostgresTestServer.execute("INSERT INTO \(quoted).schema_version (version) VALUES (2)")
         for statement in PostgresEventStore.migrations(in: quoted)[0...1].joined() { try PostgresTestServer.execute(statement) }
         try PostgresTestServer.execute("""
-            INSERT INTO \(quoted).events (aggregate, "key", version, type, schema, data, meta, recorded_at)
-            VALUES ('Counter', 'c1', 1, 'Incremented', 1, convert_to('{"n":1}', 'UTF8'), convert_to('{}', 'UTF8'), 0)
+            INSERT INTO \(quoted).events (aggregate, "key", version, type, schema, data, meta, recorded_at, command_id)
+            VALUES ('Counter', 'c1', 1, 'Incremented', 1, convert_to('{"n":1}', 'UTF8'), convert_to('{}', 'UTF8'), 0, 'key-1')
             """)
 
         let store = try PostgresEventStore(configuration: PostgresTestServer.configuration(schema: schema))
         defer { try? store.close() }  // closing only stops the pool
-        #expect(try PostgresTestServer.integer("SELECT max(version) FROM \(quoted).schema_version") == 3)
+        #expect(try PostgresTestServer.integer("SELECT max(version) FROM \(quoted).schema_version")
+            == Int64(PostgresEventStore.schemaVersion))
         let stream = StreamID(aggregate: "Counter", key: "c1")
         let recorded = try store.append(makeEvents(2, start: 2), to: stream, expectedVersion: 1)
         #expect(recorded.map(\.version) == [2, 3])
         #expect(recorded.map(\.position) == [2, 3])
         #expect(try store.events(after: 0, limit: 10).map(\.data) == [#"{"n":1}"#] + makeEvents(2, start: 2).map(\.data))
+        var again = makeEvents(1, start: 4)
+        again[0].commandID = "key-1"
+        let error = #expect(throws: StoreError.self) { try store.append(again, to: stream, expectedVersion: 3) }
+        #expect(error?.duplicateCommandID == "key-1", "\(String(describing: error))")
     }
 }
 

@@ -72,6 +72,34 @@ import Testing
         }
     }
 
+    /// Two engines (two nodes) on one store run the same key at the same moment: the other
+    /// engine commits it between this engine's lookup of the key and its append (a middleware
+    /// makes that moment). This engine's append then meets a conflict or the taken key, and
+    /// its answer is the other's result, alone, in a batch, or when it named the version.
+    @Test func aKeyCommittedByAnotherEngineMeanwhileIsItsResult() throws {
+        let store = InMemoryEventStore()
+        let other = try loadExample("counter.lua", store: store)
+        let race = BeforeAppend()
+        let engine = try loadExample("counter.lua", store: MiddlewareEventStore(base: store, middleware: [race]))
+        let keyed = { (key: String, stream: String, expected: Int64?) in
+            CommandRequest(aggregate: "Counter", key: stream, command: "increment", expectedVersion: expected, idempotencyKey: key)
+        }
+        for (round, (key, expected)) in [("k1", nil), ("k2", Int64(1)), ("k3", nil)].enumerated() {
+            let theirs = Locked<CommandResult?>(nil)
+            race.once { theirs.withLock { $0 = try? other.execute(keyed(key, "n", nil)) } }
+            let mine = round == 2 ? try engine.execute(batch: [keyed(key, "n", expected)])[0].get()
+                : try engine.execute(keyed(key, "n", expected))
+            #expect(mine.events == theirs.current?.events, "\(key): the committed result")
+            _ = try engine.state(aggregate: "Counter", key: "n")  // caches the stream at its version
+        }
+        #expect(try store.version(of: StreamID(aggregate: "Counter", key: "n")) == 3, "each key ran once")
+        // the other engine took the key on another stream: the key is reused, nothing more is stored
+        race.once { _ = try? other.execute(keyed("k4", "elsewhere", nil)) }
+        let misuse = engineError { _ = try engine.execute(keyed("k4", "n", nil)) }
+        #expect(misuse?.code == "idempotency_key_reused", "\(String(describing: misuse))")
+        #expect(try store.version(of: StreamID(aggregate: "Counter", key: "n")) == 3)
+    }
+
     @Test func thePoolRunsManyClientsWithoutLosingEvents() async throws {
         let store = InMemoryEventStore()
         let commits = Locked(0)
@@ -106,4 +134,25 @@ extension Result {
         if case .failure(let e) = self { return e }
         return nil
     }
+}
+
+/// Runs an action once, just before the next append reaches the store.
+private final class BeforeAppend: StoreMiddleware, @unchecked Sendable {
+    // @unchecked: `action` is only read and written while `lock` is held.
+    private let lock = NSLock()
+    private var action: (() -> Void)?
+
+    func once(_ action: @escaping () -> Void) { lock.withLock { self.action = action } }
+
+    func append(_ batches: [AppendBatch], next: ([AppendBatch]) throws -> [Result<[RecordedEvent], StoreError>]) throws
+        -> [Result<[RecordedEvent], StoreError>] {
+        let action = lock.withLock { () -> (() -> Void)? in
+            defer { self.action = nil }
+            return self.action
+        }
+        action?()
+        return try next(batches)
+    }
+
+    var interceptsLoads: Bool { false }
 }

@@ -10,7 +10,8 @@ enum HTTP {
         var body: Data
     }
 
-    static func request(_ method: String, _ url: String, body: String? = nil, ifMatch: String? = nil) throws -> Response {
+    static func request(_ method: String, _ url: String, body: String? = nil, ifMatch: String? = nil,
+                        headers: [String: String] = [:]) throws -> Response {
         var request = URLRequest(url: URL(string: url)!)
         request.httpMethod = method
         request.timeoutInterval = 60
@@ -19,6 +20,7 @@ enum HTTP {
             request.setValue("application/json", forHTTPHeaderField: "Content-Type")
         }
         if let ifMatch { request.setValue(ifMatch, forHTTPHeaderField: "If-Match") }
+        for (name, value) in headers { request.setValue(value, forHTTPHeaderField: name) }
         let result = Locked<Result<Response, any Error>?>(nil)
         let done = DispatchSemaphore(value: 0)
         URLSession.shared.dataTask(with: request) { data, response, error in

@@ -80,7 +80,12 @@ extension Engine {
                 case .failure(let error):
                     dropState(group[0].command.stream)
                     for (index, _) in group {
-                        if error.isConflict { again.append(index) } else { results[index] = .failure(error) }
+                        // a conflict or a command committed meanwhile: alone, it retries or finds that result
+                        if error.isConflict || error.duplicateCommandID != nil {
+                            again.append(index)
+                        } else {
+                            results[index] = .failure(error)
+                        }
                     }
                 }
             }

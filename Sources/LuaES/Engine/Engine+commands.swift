@@ -41,7 +41,11 @@ extension Engine {
             do {
                 let recorded = try store.append(prepared.events, to: prepared.stream, expectedVersion: prepared.baseVersion)
                 return finish(prepared, recorded, caching: true)
-            } catch let error as StoreError where error.isConflict {
+            } catch let error as StoreError where error.isConflict || error.duplicateCommandID != nil {
+                // Another node may have committed this very command (same idempotency key) meanwhile:
+                // then its result is the answer, whatever the conflict says.
+                if let id = request.idempotencyKey, let earlier = try earlierResult(of: id, request) { return earlier }
+                guard error.isConflict else { throw error }
                 if request.expectedVersion != nil || attempt >= options.maxAttempts {
                     let c = error.conflict!
                     throw EngineError.conflict(c.stream, expected: c.expected, actual: c.actual)

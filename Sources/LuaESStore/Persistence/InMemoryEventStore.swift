@@ -44,6 +44,9 @@ public final class InMemoryEventStore: EventStore, @unchecked Sendable {
         guard actual == expectedVersion else {
             throw StoreError.conflict(stream, expected: expectedVersion, actual: actual)
         }
+        if let taken = events.lazy.compactMap(\.commandID).first(where: { commandIndexes[$0] != nil }) {
+            throw StoreError.duplicateCommand(taken)
+        }
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         var recorded: [RecordedEvent] = []
         recorded.reserveCapacity(events.count)

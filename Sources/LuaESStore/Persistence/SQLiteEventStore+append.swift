@@ -14,6 +14,8 @@ extension SQLiteEventStore {
             + values.joined(separator: ", ")
     }
 
+    static let commandTakenSQL = "SELECT 1 FROM events WHERE command_id = ?1 LIMIT 1"
+
     static let maxVersionSQL = #"SELECT max(version) FROM events WHERE aggregate = ?1 AND "key" = ?2"#
 
     /// Appends `events` to `stream` as versions `expectedVersion + 1 ...`, in one transaction.
@@ -67,6 +69,7 @@ extension SQLiteEventStore {
         guard actual == expectedVersion else {
             throw StoreError.conflict(stream, expected: expectedVersion, actual: actual)
         }
+        try checkCommandsAreNew(events, on: writer)
         var recorded: [RecordedEvent] = []
         recorded.reserveCapacity(events.count)
         do {
@@ -115,5 +118,20 @@ extension SQLiteEventStore {
             throw StoreError.conflict(stream, expected: expectedVersion, actual: taken)
         }
         return recorded
+    }
+
+    /// An idempotency key commits once: this connection holds the write lock, so no other
+    /// commit can take the key between this check and the insert.
+    private func checkCommandsAreNew(_ events: [NewEvent], on writer: SQLiteConnection) throws {
+        var seen: String?
+        for case let id? in events.lazy.map(\.commandID) where id != seen {
+            seen = id
+            let taken = try writer.withStatement(Self.commandTakenSQL) { statement in
+                try statement.bind(id, at: 1)
+                defer { statement.clearBindings() }
+                return try statement.step()
+            }
+            if taken { throw StoreError.duplicateCommand(id) }
+        }
     }
 }

@@ -8,6 +8,7 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
         case io(String)
         case refused(String)
         case checkpointMoved(String)
+        case duplicateCommand(String)
         case closed
     }
 
@@ -42,6 +43,17 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
         return false
     }
 
+    /// An append carried a command id (an idempotency key) that an earlier commit used: the
+    /// command ran already, and nothing of this append was stored. Every store enforces it
+    /// where it stores (a unique key in PostgreSQL), so two nodes cannot both commit it.
+    public static func duplicateCommand(_ commandID: String) -> StoreError { StoreError(reason: .duplicateCommand(commandID)) }
+
+    /// The command id, when this append was refused because that command was committed before.
+    public var duplicateCommandID: String? {
+        if case .duplicateCommand(let id) = reason { return id }
+        return nil
+    }
+
     public static let closed = StoreError(reason: .closed)
 
     /// Expected and actual versions when this is a conflict.
@@ -54,7 +66,7 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
 
     public var kind: ErrorKind {
         switch reason {
-        case .conflict, .checkpointMoved: .conflict
+        case .conflict, .checkpointMoved, .duplicateCommand: .conflict
         case .invalid: .invalid
         case .io: .store
         case .refused: .refused
@@ -66,6 +78,7 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
         switch reason {
         case .conflict: "conflict"
         case .checkpointMoved: "checkpoint_moved"
+        case .duplicateCommand: "duplicate_command"
         case .invalid: "invalid"
         case .io: "store"
         case .refused: "refused"
@@ -89,6 +102,7 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
         case .io(let m): return m
         case .refused(let m): return "refused: " + m
         case .checkpointMoved(let m): return m
+        case .duplicateCommand(let id): return "command \(id) was committed before (the same idempotency key)"
         case .closed: return "the store is closed"
         }
     }
