@@ -12,6 +12,8 @@
 #                                               check the name) and a second, unrelated CA (DIR/other-ca.crt);
 #                                               connections without TLS are rejected. Prints
 #                                               postgres://postgres:PASSWORD@localhost:PORT/postgres
+#   scripts/postgres-test-server.sh crash DIR   stops that server at once, as a crash would (pg_ctl -m immediate)
+#   scripts/postgres-test-server.sh resume DIR  starts it again on the same port (recovery replays the WAL)
 #   scripts/postgres-test-server.sh stop DIR    stops that server and deletes DIR
 #
 # Nothing listens beyond loopback; authentication is "trust" (loopback only, throwaway data),
@@ -95,6 +97,7 @@ start() {
         port_in_use "$port" && continue
         if as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start \
             -o "-c listen_addresses=$listen -p $port -c unix_socket_directories=$dir -c max_connections=200 $options" >&2; then
+            echo "-c listen_addresses=$listen -p $port -c unix_socket_directories=$dir -c max_connections=200 $options" > "$dir/options"
             log "PostgreSQL $("$bin/postgres" --version | awk '{print $3}') in $dir on loopback port $port${tls:+ (TLS only, SCRAM passwords)}"
             echo "$url_base:$port/postgres"
             return 0
@@ -103,6 +106,18 @@ start() {
     done
     log "the server did not start:"; cat "$dir/server.log" >&2 2>/dev/null || true
     exit 1
+}
+
+crash() {
+    local dir=$1 bin
+    bin=$(find_bin)
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop >/dev/null 2>&1 || log "stopping the server in $dir failed"
+}
+
+resume() {
+    local dir=$1 bin
+    bin=$(find_bin)
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 30 start -o "$(cat "$dir/options")" >&2
 }
 
 stop() {
@@ -116,6 +131,8 @@ stop() {
 case "${1:-}" in
     start) start "${2:?usage: $0 start DIR}" ;;
     start-tls) start "${2:?usage: $0 start-tls DIR}" tls ;;
+    crash) crash "${2:?usage: $0 crash DIR}" ;;
+    resume) resume "${2:?usage: $0 resume DIR}" ;;
     stop) stop "${2:?usage: $0 stop DIR}" ;;
-    *) echo "usage: $0 start DIR | start-tls DIR | stop DIR" >&2; exit 2 ;;
+    *) echo "usage: $0 start DIR | start-tls DIR | crash DIR | resume DIR | stop DIR" >&2; exit 2 ;;
 esac

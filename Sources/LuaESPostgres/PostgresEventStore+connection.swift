@@ -133,13 +133,16 @@ extension PostgresEventStore {
         return error.serverInfo?[.sqlState]
     }
 
-    /// A `StoreError.io` that says where and what failed, without the password or bound values.
+    /// A `StoreError` that says where and what failed, without the password or bound values:
+    /// `unavailable` when nothing can have been written (no connection), else `io`.
     func storeError(_ error: any Error, while what: String, unknownOutcome: Bool = false) async -> StoreError {
         let place = "PostgreSQL at \(configuration.address)"
         if error is LeaseTimedOut { return await unreachable(while: what) }
         if Self.isConnectionLost(error) {
-            let outcome = unknownOutcome ? " (it may or may not have been committed: read the stream to find out)" : ""
-            return .io("\(place): the connection was lost while \(what)\(outcome): \(Self.describe(error))")
+            let lost = "\(place): the connection was lost while \(what)"
+            guard unknownOutcome else { return .unavailable("\(lost), and no other connection worked: \(Self.describe(error))") }
+            return .io("\(lost) (it may or may not have been committed: read the stream to find out, or run the command "
+                + "again with the same idempotency key, which commits at most once): \(Self.describe(error))")
         }
         return .io("\(place): \(what) failed: \(Self.describe(error))")
     }
@@ -150,12 +153,28 @@ extension PostgresEventStore {
         do {
             let connection = try await PostgresConnection.connect(configuration: try directConfiguration(), id: 0, logger: logger)
             try? await connection.close()  // only a probe
-            return .io("PostgreSQL at \(configuration.address): no pooled connection within \(timeout) while \(what) "
+            return .unavailable("PostgreSQL at \(configuration.address): no pooled connection within \(timeout) while \(what) "
                 + "(all \(configuration.poolSize) connections busy?)")
         } catch {
-            return .io("cannot connect to PostgreSQL at \(configuration.address) (database \(configuration.database), "
-                + "user \(configuration.username)) while \(what): \(Self.describe(error))")
+            return Self.connectFailure(error, to: configuration, while: " while \(what)")
         }
+    }
+
+    /// A failed connect: `unavailable` when trying again may work (refused, timed out, the
+    /// server starting or out of connections), `io` when it cannot (a wrong password, a
+    /// certificate that does not verify, no TLS where it is required).
+    static func connectFailure(_ error: any Error, to configuration: PostgresStoreConfiguration, while what: String) -> StoreError {
+        let message = "cannot connect to PostgreSQL at \(configuration.address) (database \(configuration.database), "
+            + "user \(configuration.username))\(what): \(describe(error))"
+        guard let error = error as? PSQLError else { return .unavailable(message) }
+        let transient = switch error.code {
+        case .connectionError: !(error.underlying is NIOSSLError)
+        case .serverClosedConnection, .uncleanShutdown: true
+        // 57P03 cannot_connect_now (starting up, shutting down), 53300 too_many_connections
+        case .server: ["57P03", "53300"].contains(error.serverInfo?[.sqlState] ?? "")
+        default: false
+        }
+        return transient ? .unavailable(message) : .io(message)
     }
 
     /// The configuration of a connection made outside the pool (the schema check, probes).

@@ -123,8 +123,7 @@ extension PostgresEventStore {
             do {
                 connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
             } catch {
-                throw StoreError.io("cannot connect to PostgreSQL at \(store.configuration.address) (database "
-                    + "\(store.configuration.database), user \(store.configuration.username)): \(Self.describe(error))")
+                throw Self.connectFailure(error, to: store.configuration, while: "")
             }
             do {
                 try await Self.inTransaction(connection, TransactionProgress(), logger: logger) {

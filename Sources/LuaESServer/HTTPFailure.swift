@@ -33,7 +33,10 @@ struct HTTPFailure: Error {
             ("kind", JSONText.quote(kind.luaKind)), ("code", JSONText.quote(code.rawValue)),
             ("message", JSONText.quote(message)),
         ]))])
-        return Response.json(body, status: status)
+        var response = Response.json(body, status: status)
+        // 503s pass (a store that cannot be reached, shutting down): say when to try again
+        if kind == .unavailable { response.headers[.retryAfter] = "1" }
+        return response
     }
 }
 

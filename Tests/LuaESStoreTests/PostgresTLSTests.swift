@@ -53,7 +53,7 @@ struct PostgresTLSTests {
             Issue.record("\(url) must not connect")
             return ""
         } catch let error as StoreError {
-            #expect(error.kind == .store)
+            #expect(error.kind == .store, "a refusal that trying again cannot fix is not \"unavailable\": \(error)")
             #expect(!error.description.contains(password), "the password must never appear in an error: \(error)")
             return error.description
         }

@@ -9,6 +9,7 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
         case refused(String)
         case checkpointMoved(String)
         case duplicateCommand(String)
+        case unavailable(String)
         case closed
     }
 
@@ -54,6 +55,10 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
         return nil
     }
 
+    /// The storage cannot be reached now (a database server down or out of connections) and
+    /// nothing was written: trying again later is safe.
+    public static func unavailable(_ message: String) -> StoreError { StoreError(reason: .unavailable(message)) }
+
     public static let closed = StoreError(reason: .closed)
 
     /// Expected and actual versions when this is a conflict.
@@ -70,7 +75,7 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
         case .invalid: .invalid
         case .io: .store
         case .refused: .refused
-        case .closed: .unavailable
+        case .closed, .unavailable: .unavailable
         }
     }
 
@@ -82,6 +87,7 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
         case .invalid: "invalid"
         case .io: "store"
         case .refused: "refused"
+        case .unavailable: "unavailable"
         case .closed: "closed"
         }
     }
@@ -99,7 +105,7 @@ public struct StoreError: ClassifiedError, Sendable, Equatable {
         case .conflict(let s, let e, let a):
             return "conflict on \(s): expected version \(e), stream is at \(a)"
         case .invalid(let m): return m
-        case .io(let m): return m
+        case .io(let m), .unavailable(let m): return m
         case .refused(let m): return "refused: " + m
         case .checkpointMoved(let m): return m
         case .duplicateCommand(let id): return "command \(id) was committed before (the same idempotency key)"
