@@ -59,8 +59,25 @@ extension PostgresEventStore {
     /// - Throws: when the transaction itself fails (`StoreError.io`); then nothing is written.
     public func append(batches: [AppendBatch]) throws -> [Result<[RecordedEvent], StoreError>] {
         guard !batches.isEmpty else { return [] }
-        return try commit(batches, what: "appending \(batches.count) batches")
+        guard batches.count > Self.batchesPerCall else { return try commit(batches, what: "appending \(batches.count) batches") }
+        // Each batch is a subtransaction, and a backend keeps the ids of only 64 of them in
+        // shared memory; past that, every snapshot on the server has to look them up on disk
+        // (subtransaction overflow). So a larger group commit is several CALLs, each batch
+        // still on its own: a CALL that fails fails only its batches.
+        var outcomes: [Result<[RecordedEvent], StoreError>] = []
+        for start in stride(from: 0, to: batches.count, by: Self.batchesPerCall) {
+            let part = Array(batches[start..<min(start + Self.batchesPerCall, batches.count)])
+            do {
+                outcomes += try commit(part, what: "appending \(part.count) batches")
+            } catch let error as StoreError {
+                outcomes += part.map { _ in .failure(error) }
+            }
+        }
+        return outcomes
     }
+
+    /// The most batches one CALL carries (the subtransaction ids a backend caches).
+    static let batchesPerCall = 64
 
     /// One CALL of `append_events` with every non-empty batch: one round trip, one transaction.
     private func commit(_ batches: [AppendBatch], what: String) throws -> [Result<[RecordedEvent], StoreError>] {

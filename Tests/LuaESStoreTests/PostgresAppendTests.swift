@@ -49,6 +49,29 @@ struct PostgresAppendTests {
         #expect(throws: StoreError.invalid("an append needs at least one event")) { try store.append([], to: b, expectedVersion: 2) }
     }
 
+    /// A group commit of more batches than a backend caches subtransactions for is cut into
+    /// CALLs of `batchesPerCall`; each batch still succeeds or fails alone.
+    @Test(.enabled(if: PostgresTestServer.isAvailable, "needs ESRUN_TEST_POSTGRES_URL (a PostgreSQL server)"))
+    func aLargeGroupCommitIsCutIntoCallsOfSixtyFourBatches() throws {
+        let schema = PostgresTestServer.freshSchema("large")
+        defer { PostgresTestServer.drop(schema: schema) }
+        let store = try PostgresEventStore(configuration: PostgresTestServer.configuration(schema: schema))
+        defer { try? store.close() }  // closing only stops the pool
+        let taken = StreamID(aggregate: "Counter", key: "s100")
+        try store.append(makeEvents(1), to: taken, expectedVersion: 0)
+        let batches = (0..<150).map { i in
+            AppendBatch(stream: StreamID(aggregate: "Counter", key: "s\(i)"), expectedVersion: 0, events: makeEvents(1, start: i))
+        }
+        let before = store.hooks.appendStatements
+        let results = try store.append(batches: batches)
+        #expect(store.hooks.appendStatements - before == 3, "150 batches: CALLs of 64, 64 and 22")
+        #expect(results.count == 150)
+        #expect(results.indices.filter { (try? results[$0].get()) == nil } == [100], "only the taken stream fails")
+        #expect(try store.events(after: 0, limit: 1000).count == 150)
+        let positions = results.compactMap { try? $0.get().first?.position }
+        #expect(positions == positions.sorted(), "batches take their positions in order, across the CALLs")
+    }
+
     /// Another node takes a version between this append's check and its insert (here: its
     /// append holds the row uncommitted, paused after the ordering section): the INSERT
     /// waits for that commit and fails with a unique_violation, which fails that batch alone.
