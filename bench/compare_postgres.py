@@ -13,7 +13,7 @@ BENCH_LINE = re.compile(r"^(?P<name>.{40}) (?P<value>[\d.]+) (?P<unit>\S+)\s+\((
 PROBE_LINE = re.compile(r"^\s+(?P<name>[a-z0-9, ]+):\s+(?P<value>\d+)/s")
 TPS = re.compile(r"^tps = (?P<value>[\d.]+)")
 LATENCY = re.compile(r"^latency average = (?P<value>[\d.]+) ms")
-LATENCY_LINE = re.compile(r"^(?P<name>[^:]+):\s+(?P<value>[\d.]+) µs")
+LATENCY_LINE = re.compile(r"^(?P<name>.+?):\s+(?P<value>[\d.]+) µs")
 PER_TRANSACTION = re.compile(r"([\d.]+) commands per transaction")
 
 # (key, label, file suffix, what to read)
