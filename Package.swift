@@ -101,7 +101,12 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "store-probe", dependencies: ["LuaES", "LuaESCore", "LuaESStore", "LuaESPostgres"]),
+        .executableTarget(name: "store-probe", dependencies: [
+            "LuaES", "LuaESCore", "LuaESStore", "LuaESPostgres",
+            // pg-latency times postgres-nio without the store around it
+            .product(name: "PostgresNIO", package: "postgres-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         // Helpers the test targets share (temporary folders, engines from source text).
         .target(
             name: "LuaESTestSupport",

@@ -4,12 +4,15 @@
 #   scripts/bench.sh            full sizes (1,000,000 events, 100,000 commands; a few minutes)
 #   scripts/bench.sh --quick    small sizes, seconds
 #   EVENTS=200000 COMMANDS=20000 scripts/bench.sh
+#   scripts/bench.sh postgres   esrun on PostgreSQL beside pgbench and eventsourcing on PostgreSQL,
+#                               3 rounds on a throwaway cluster (scripts/bench-postgres.sh says more)
 #
 # Installs wrk (apt) when missing, builds esrun in release mode, creates .venv-bench with
 # eventsourcing (EVENTSOURCING_VERSION, default 9.5.6) from PyPI. Output: esrun's lines, the
 # peer's lines, then the comparison; all three are also kept in .bench-out/.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = "postgres" ]; then shift; exec scripts/bench-postgres.sh "$@"; fi
 EVENTS=${EVENTS:-1000000}
 COMMANDS=${COMMANDS:-100000}
 EVENTSOURCING_VERSION=${EVENTSOURCING_VERSION:-9.5.6}

@@ -162,6 +162,15 @@ extension PostgresEventStore {
         }
     }
 
+    /// Drops the store's schema with everything in it (the bench's throwaway schemas).
+    /// The store stays open but has no tables: close it next.
+    public func dropSchema() throws {
+        let (schema, logger) = (configuration.schema, self.logger)
+        try withConnection("dropping schema \"\(schema)\"", retry: .always) { connection, _ -> Void in
+            try await connection.query(PostgresQuery(unsafeSQL: "DROP SCHEMA IF EXISTS \"\(schema)\" CASCADE"), logger: logger)
+        }
+    }
+
     /// A schema without a version row must not hold esrun's table names already (tables
     /// of another program, or a half-made schema from before the version table).
     private static func checkEmpty(_ schema: String, on connection: PostgresConnection, logger: Logger) async throws {

@@ -37,7 +37,7 @@ public final class ESRunServer: Sendable {
             : MiddlewareEventStore(base: opened, middleware: configuration.storeMiddleware)
         self.store = store
         let script = configuration.script
-        let feed = self.feed
+        let (feed, metrics) = (self.feed, self.metrics)
         do {
             let publisher = try configuration.publish?.makePublisher(
                 store: store, checkpointPath: configuration.publishCheckpoint, database: configuration.store.databasePath,
@@ -57,7 +57,8 @@ public final class ESRunServer: Sendable {
             }
             pool = try WorkerPool(count: configuration.workers, makeEngine: {
                 try Self.makeEngine(script: script, store: store, options: engineOptions, logger: logger)
-            }, afterBatch: { _ in
+            }, afterBatch: { commands in
+                metrics.groupCommit(commands: commands)
                 feed.notify()
                 publisher?.notify()
                 projections?.notify()

@@ -16,6 +16,8 @@ final class ServerMetrics: @unchecked Sendable {
     private var count: Int64 = 0
     private var sum: Double = 0
     private var reloads: [String: Int64] = [:]
+    private var commits: Int64 = 0
+    private var committedCommands: Int64 = 0
     let statistics: EngineStatistics
 
     init(statistics: EngineStatistics) { self.statistics = statistics }
@@ -26,6 +28,14 @@ final class ServerMetrics: @unchecked Sendable {
             count += 1
             sum += seconds
             if let i = Self.buckets.firstIndex(where: { seconds <= $0 }) { bucketCounts[i] += 1 }
+        }
+    }
+
+    /// A worker's batch went to the store in one transaction with `commands` commands that appended.
+    func groupCommit(commands: Int) {
+        lock.withLock {
+            commits += 1
+            committedCommands += Int64(commands)
         }
     }
 
@@ -56,6 +66,10 @@ final class ServerMetrics: @unchecked Sendable {
             out += "esrun_replayed_events_total \(statistics.replayedEvents)\n"
             out += "# HELP esrun_snapshots_total Snapshots written.\n# TYPE esrun_snapshots_total counter\n"
             out += "esrun_snapshots_total \(statistics.snapshots)\n"
+            out += "# HELP esrun_store_commits_total Store transactions of the workers' batches that appended events.\n"
+                + "# TYPE esrun_store_commits_total counter\nesrun_store_commits_total \(commits)\n"
+            out += "# HELP esrun_store_commit_commands_total Commands whose events those transactions appended.\n"
+                + "# TYPE esrun_store_commit_commands_total counter\nesrun_store_commit_commands_total \(committedCommands)\n"
             out += "# HELP esrun_reloads_total Script reloads by result.\n# TYPE esrun_reloads_total counter\n"
             for (result, n) in reloads.sorted(by: { $0.key < $1.key }) {
                 out += "esrun_reloads_total{result=\"\(result)\"} \(n)\n"

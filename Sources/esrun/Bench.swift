@@ -3,6 +3,7 @@ import Foundation
 import LuaES
 import LuaESScripting
 import LuaESCore
+import LuaESPostgres
 import LuaESStore
 import LuaESTools
 
@@ -13,6 +14,8 @@ extension ESRun {
             discussion: """
                 The HTTP workloads start `esrun serve --port 0` and drive it with wrk
                 (skipped when wrk is not installed). Progress goes to stderr.
+                With --postgres the workloads run on that database, in fresh schemas dropped at
+                the end; the ones that measure only the engine (in-memory store) are skipped.
                 """)
 
         @Option(help: "Events in the replayed aggregate and the bulk append.")
@@ -33,6 +36,18 @@ extension ESRun {
         @Option(help: "SQLite file to use (a temporary file by default; it is recreated).")
         var db: String?
 
+        @Option(help: ArgumentHelp("PostgreSQL database to measure instead of SQLite.",
+                                   discussion: "postgres://USER@HOST[:PORT]/DATABASE; schemas bench_* are made and dropped.",
+                                   valueName: "url"))
+        var postgres: String?
+
+        func validate() throws {
+            guard let postgres else { return }
+            guard db == nil else { throw ValidationError("--db and --postgres exclude each other") }
+            guard !postgres.contains("schema=") else { throw ValidationError("--postgres: the bench chooses its own schemas") }
+            do { _ = try PostgresStoreConfiguration(url: postgres) } catch { throw ValidationError("\(error)") }
+        }
+
         func run() async throws {
             var settings = Benchmark.Settings()
             settings.events = quick ? 20_000 : events
@@ -43,16 +58,19 @@ extension ESRun {
             settings.executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
             settings.path = db
+            settings.store = postgres.map(Self.postgresStore)
             let progress = BenchProgress()
             do {
                 try await Benchmark(settings: settings, report: { figure in
                     progress.clear()
+                    let name = figure.name.padding(toLength: 40, withPad: " ", startingAt: 0)
+                    guard figure.unit != "text" else { return print("\(name) \(figure.detail)") }
                     let value = switch figure.unit {
                     case "skipped": "skipped"
                     case "ms", "MiB": String(format: "%.3f %@", figure.value, figure.unit)
                     default: String(format: "%.0f %@", figure.value, figure.unit)
                     }
-                    print("\(figure.name.padding(toLength: 40, withPad: " ", startingAt: 0)) \(value)  (\(figure.detail))")
+                    print("\(name) \(value)  (\(figure.detail))")
                     fflush(nil)
                 }, progress: progress.update).run()
             } catch {
@@ -60,6 +78,32 @@ extension ESRun {
                 throw report(error)
             }
         }
+    }
+}
+
+extension ESRun.Bench {
+    /// A `BenchStore` on schemas of their own in the database at `url` (no `schema=` in it):
+    /// `bench_<random>_<part>`, created empty on first use and dropped by `cleanUp`.
+    static func postgresStore(url: String) -> BenchStore {
+        let run = "bench_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(12)
+        let separator = url.contains("?") ? "&" : "?"
+        let partURL: @Sendable (String) -> String = { url + separator + "schema=" + run + "_" + $0 }
+        let address = (try? PostgresStoreConfiguration(url: url)).map { "\($0.username)@\($0.address)/\($0.database)" } ?? url
+        return BenchStore(
+            description: "PostgreSQL \(address), schemas \(run)_bench and \(run)_http (dropped at the end)",
+            open: { try PostgresEventStore(url: partURL($0)) },
+            serveArguments: { ["--postgres", partURL($0)] },
+            cleanUp: {
+                for part in ["bench", "http"] {
+                    do {
+                        let store = try PostgresEventStore(url: partURL(part))
+                        try store.dropSchema()
+                        try store.close()
+                    } catch {
+                        FileHandle.standardError.write(Data("esrun bench: dropping schema \(run)_\(part) failed: \(error)\n".utf8))
+                    }
+                }
+            })
     }
 }
 

@@ -7,8 +7,9 @@ import LuaESPostgres
 /// file and on a fresh PostgreSQL schema, side by side: appends per second (one thread, and
 /// eight threads on streams of their own) and commands per second through the engine (one
 /// thread over 100 counters, and four threads each with its own engine, as `esrun serve`'s
-/// workers). SCALE (default 1) multiplies the counts.
-func compareStores(postgresURL: String, scale: Int) throws {
+/// workers). SCALE (default 1) multiplies the counts. `store-probe postgres` runs the
+/// PostgreSQL half alone, its schema dropped at the end (`scripts/bench.sh postgres`).
+func compareStores(postgresURL: String, scale: Int, sqlite: Bool = true) throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-probe-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }  // only temporary files are at stake
@@ -23,15 +24,22 @@ func compareStores(postgresURL: String, scale: Int) throws {
 
     let schema = "probe_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
     let separator = postgresURL.contains("?") ? "&" : "?"
-    let stores: [(name: String, open: () throws -> EventStore)] = [
+    var stores: [(name: String, open: () throws -> EventStore)] = [
         ("SQLite (WAL, synchronous=NORMAL)", { try SQLiteEventStore(path: directory.appendingPathComponent("probe.db").path) }),
         ("PostgreSQL (schema \(schema))", { try PostgresEventStore(url: postgresURL + separator + "schema=" + schema) }),
     ]
+    if !sqlite { stores.removeFirst() }
     for (name, open) in stores {
         let store = try open()
         emit("\(name):")
-        try measureAppends(store, count: 2_000 * scale)
-        try measureCommands(store, script: script, count: 2_000 * scale)
+        do {
+            try measureAppends(store, count: 2_000 * scale)
+            try measureCommands(store, script: script, count: 2_000 * scale)
+        } catch {
+            try? (store as? PostgresEventStore)?.dropSchema()  // the measuring error is the one to report
+            throw error
+        }
+        if !sqlite { try (store as? PostgresEventStore)?.dropSchema() }
         try store.close()
     }
 }

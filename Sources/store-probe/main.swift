@@ -5,6 +5,8 @@
 //   store-probe compete DBPATH KEY N [P]         N single-event appends, racing P-1 other processes
 //   store-probe bench DBPATH                     throughput numbers (deletes DBPATH first)
 //   store-probe compare POSTGRES_URL [SCALE]     appends/s and commands/s, SQLite beside PostgreSQL
+//   store-probe postgres POSTGRES_URL [SCALE]    the PostgreSQL half of compare alone (schema dropped after)
+//   store-probe pg-latency POSTGRES_URL [N]     where one append's time goes (round trips, bridge, CALL)
 //   store-probe pg-writers POSTGRES_URL T N      T threads appending N times each (the two-process feed test)
 //
 // Every acknowledged commit is printed as soon as `append` returns, one unbuffered line each.
@@ -121,13 +123,19 @@ do {
     case ("compare", 3...4):
         guard let scale = Int(arguments.count == 4 ? arguments[3] : "1"), scale > 0 else { fail("compare: SCALE must be a positive number") }
         try compareStores(postgresURL: arguments[2], scale: scale)
+    case ("postgres", 3...4):
+        guard let scale = Int(arguments.count == 4 ? arguments[3] : "1"), scale > 0 else { fail("postgres: SCALE must be a positive number") }
+        try compareStores(postgresURL: arguments[2], scale: scale, sqlite: false)
+    case ("pg-latency", 3...4):
+        guard let count = Int(arguments.count == 4 ? arguments[3] : "2000"), count > 0 else { fail("pg-latency: N must be a positive number") }
+        try postgresLatency(url: arguments[2], count: count)
     case ("pg-writers", 5):
         guard let threads = Int(arguments[3]), threads > 0, let appends = Int(arguments[4]), appends > 0 else {
             fail("pg-writers: T and N must be positive numbers")
         }
         try postgresWriters(url: arguments[2], threads: threads, appends: appends)
     default:
-        fail("usage: store-probe append-loop DBPATH KEY [KEY...] | compete DBPATH KEY N [P] | bench DBPATH | compare POSTGRES_URL [SCALE] | pg-writers POSTGRES_URL T N")
+        fail("usage: store-probe append-loop DBPATH KEY [KEY...] | compete DBPATH KEY N [P] | bench DBPATH | compare POSTGRES_URL [SCALE] | postgres POSTGRES_URL [SCALE] | pg-latency POSTGRES_URL [N] | pg-writers POSTGRES_URL T N")
     }
 } catch {
     fail("\(error)")

@@ -65,6 +65,12 @@ import Testing
         #expect(metrics.body.contains(#"esrun_commands_total{outcome="ok"} 3"#), "\(metrics.body)")
         #expect(metrics.body.contains("esrun_command_seconds_bucket"))
         #expect(metrics.body.contains("esrun_faults_total 1"))
+        // every command that appended went to the store in a group commit of its worker
+        func counter(_ name: String) -> Int? {
+            metrics.body.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Int($0.dropFirst(name.count + 1)) }
+        }
+        let (commits, committed) = (counter("esrun_store_commits_total") ?? 0, counter("esrun_store_commit_commands_total") ?? 0)
+        #expect(commits >= 2 && committed >= commits && committed <= 3, "\(metrics.body)")
     }
 
     @Test func bearerTokensAndScopes() async throws {

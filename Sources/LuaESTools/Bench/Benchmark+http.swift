@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
 import LuaES
 import LuaESCore
 import LuaESScripting
@@ -21,13 +24,15 @@ extension Benchmark {
         }
         let wrkScript = dir.appendingPathComponent("post.lua").path
         try Self.wrkScript.write(toFile: wrkScript, atomically: true, encoding: .utf8)
+        let store = settings.store?.serveArguments("http") ?? ["--db", dir.appendingPathComponent("http.db").path]
         let server = try RunningServer(executable: URL(fileURLWithPath: executable), arguments: [
-            "serve", script, "--port", "0", "--workers", String(settings.workers),
-            "--db", dir.appendingPathComponent("http.db").path, "--log-level", "error",
-        ], log: dir.appendingPathComponent("serve.log"))
+            "serve", script, "--port", "0", "--workers", String(settings.workers), "--log-level", "error",
+        ] + store, log: dir.appendingPathComponent("serve.log"))
         defer { server.stop() }
         for (label, keys) in [(Self.hotLabel, 1), (Self.spreadLabel, settings.keys)] {
+            let before = Self.groupCommits(port: server.port)
             let line = try drive(wrk: wrk, script: wrkScript, port: server.port, keys: keys, label: label)
+            let after = Self.groupCommits(port: server.port)
             func field(_ name: String) -> Double {
                 let pair = line.split(separator: " ").first { $0.hasPrefix(name + "=") }
                 return pair.flatMap { Double($0.dropFirst(name.count + 1)) } ?? 0
@@ -41,7 +46,8 @@ extension Benchmark {
                           detail: String(format: "p50 %.3f ms, p99 %.3f ms, max %.1f ms, ", field("p50_us") / 1000,
                                          field("p99_us") / 1000, field("max_us") / 1000)
                             + "\(Int(field("requests"))) requests, wrk -t2 -c\(settings.connections) -d\(settings.httpSeconds)s"
-                            + (keys > 1 ? ", \(keys) counters" : "") + (errors > 0 ? ", \(errors) socket errors" : "")))
+                            + (keys > 1 ? ", \(keys) counters" : "") + (errors > 0 ? ", \(errors) socket errors" : "")
+                            + Self.perTransaction(before, after)))
         }
         report(Figure(name: "peak memory, server", value: Double(server.peakMemoryKiB()) / 1024, unit: "MiB",
                       detail: "VmHWM of esrun serve after both HTTP workloads"))
@@ -51,6 +57,32 @@ extension Benchmark {
         for label in [Self.hotLabel, Self.spreadLabel, "peak memory, server"] {
             report(Figure(name: label, value: 0, unit: "skipped", detail: why))
         }
+    }
+
+    /// The server's group commits and the commands they committed, from `/metrics`.
+    static func groupCommits(port: Int) -> (commits: Double, commands: Double)? {
+        guard let url = URL(string: "http://127.0.0.1:\(port)/metrics") else { return nil }
+        let done = DispatchSemaphore(value: 0)
+        let body = ResponseBody()
+        URLSession.shared.dataTask(with: url) { data, _, _ in
+            body.set(data.map { String(decoding: $0, as: UTF8.self) })
+            done.signal()
+        }.resume()
+        guard done.wait(timeout: .now() + 10) == .success, let text = body.get() else { return nil }
+        func value(_ name: String) -> Double? {
+            text.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.dropFirst(name.count + 1)) }
+        }
+        guard let commits = value("esrun_store_commits_total"), let commands = value("esrun_store_commit_commands_total") else {
+            return nil
+        }
+        return (commits, commands)
+    }
+
+    /// ", 12.3 commands per transaction" between two readings of `groupCommits`.
+    static func perTransaction(_ before: (commits: Double, commands: Double)?,
+                               _ after: (commits: Double, commands: Double)?) -> String {
+        guard let before, let after, after.commits > before.commits else { return "" }
+        return String(format: ", %.1f commands per transaction", (after.commands - before.commands) / (after.commits - before.commits))
     }
 
     /// Runs wrk for `settings.httpSeconds` and returns its `ESRUN ...` line.
@@ -84,4 +116,13 @@ extension Benchmark {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
         return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
     }
+}
+
+/// The text of one response, handed from URLSession's thread to the waiting one.
+private final class ResponseBody: @unchecked Sendable {
+    // @unchecked: `text` is only read and written while `lock` is held.
+    private let lock = NSLock()
+    private var text: String?
+    func set(_ value: String?) { lock.withLock { text = value } }
+    func get() -> String? { lock.withLock { text } }
 }

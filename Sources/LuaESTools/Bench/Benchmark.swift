@@ -24,6 +24,8 @@ public struct Benchmark {
         public var connections = 64
         /// SQLite file to use (created afresh); a temporary file when nil.
         public var path: String?
+        /// Another store to measure instead of SQLite (`esrun bench --postgres`).
+        public var store: BenchStore?
         public init() {}
     }
 
@@ -67,10 +69,23 @@ public struct Benchmark {
         let script = dir.appendingPathComponent("bench.lua").path
         try Self.domain.write(toFile: script, atomically: true, encoding: .utf8)
         let path = settings.path ?? dir.appendingPathComponent("bench.db").path
+        let store: EventStore
+        if let external = settings.store {
+            defer { external.cleanUp() }
+            report(Figure(name: "store", value: 0, unit: "text", detail: external.description))
+            store = try external.open("bench")
+            defer { try? store.close() }
+            try await workloads(store: store, script: script, dir: dir)
+            return
+        }
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-
-        let store = try SQLiteEventStore(path: path)
+        store = try SQLiteEventStore(path: path)
         defer { try? store.close() }
+        report(Figure(name: "store", value: 0, unit: "text", detail: "SQLite (WAL, synchronous=NORMAL) at \(path)"))
+        try await workloads(store: store, script: script, dir: dir)
+    }
+
+    private func workloads(store: EventStore, script: String, dir: URL) async throws {
         try storeWorkloads(store: store, script: script)
         try projectionCatchUp(store: store, script: script)
         try await concurrentCommands(store: store, script: script)
@@ -80,7 +95,7 @@ public struct Benchmark {
     }
 
     /// Bulk append, cold replays, snapshot loads and sequential commands on `store`.
-    private func storeWorkloads(store: SQLiteEventStore, script: String) throws {
+    private func storeWorkloads(store: EventStore, script: String) throws {
         let n = settings.events
         let stream = StreamID(aggregate: "Counter", key: "big")
         let batch = Array(repeating: NewEvent(type: "Incremented", data: #"{"by":1}"#, meta: #"{"command":"increment"}"#), count: 1000)
@@ -107,8 +122,29 @@ public struct Benchmark {
             report(Figure(name: label, value: Double(n) / time, unit: "events/s", detail: "\(n) events in \(Self.format(time)) s"))
         }
 
-        // A replay function that computes (100 loop iterations per event): here the VM is
-        // the bound, which shows what an exact instruction budget (a count hook) costs.
+        try vmBoundReplay(script: script, batch: batch)
+        try snapshotLoads(store: store, from: stream, script: script)
+        try sequentialCommands(store: store, script: script, label: "sequential commands on 100 counters")
+        if settings.store != nil {
+            report(Figure(name: "sequential commands, in-memory store", value: 0, unit: "skipped",
+                          detail: Self.inMemoryOnly))
+        } else {
+            try sequentialCommands(store: InMemoryEventStore(), script: script, label: "sequential commands, in-memory store")
+        }
+    }
+
+    static let inMemoryOnly = "in-memory store by design (measures the engine and Lua, not the store): see the SQLite run"
+
+    /// A replay function that computes (100 loop iterations per event): here the VM is
+    /// the bound, which shows what an exact instruction budget (a count hook) costs.
+    private func vmBoundReplay(script: String, batch: [NewEvent]) throws {
+        guard settings.store == nil else {
+            for label in ["VM-bound replay, watchdog", "VM-bound replay, instruction budget"] {
+                report(Figure(name: label, value: 0, unit: "skipped", detail: Self.inMemoryOnly))
+            }
+            return
+        }
+        let n = settings.events
         let heavyEvents = max(n / 10, 1)
         let memory = InMemoryEventStore()
         var heavyVersion: Int64 = 0
@@ -133,9 +169,12 @@ public struct Benchmark {
             report(Figure(name: "VM-bound replay, \(label)", value: Double(heavyEvents) / time, unit: "events/s",
                           detail: "100 loop iterations per event, in-memory store, best of 3"))
         }
+    }
 
-        // The same history under an aggregate that snapshots every 100 events:
-        // the latest snapshot is at most 99 events behind, so a load reads it plus those.
+    /// The same history under an aggregate that snapshots every 100 events:
+    /// the latest snapshot is at most 99 events behind, so a load reads it plus those.
+    private func snapshotLoads(store: EventStore, from stream: StreamID, script: String) throws {
+        let n = settings.events
         let snapped = StreamID(aggregate: "Snapped", key: "big")
         var copied: Int64 = 0
         while copied < Int64(n) {
@@ -160,10 +199,6 @@ public struct Benchmark {
         loads.sort()
         report(Figure(name: "load with snapshots every 100", value: loads[loads.count / 2] * 1000, unit: "ms",
                       detail: "median of 20 fresh engines; snapshot at \(behind), \(Int64(n) - behind) events after it"))
-
-        try sequentialCommands(store: store, script: script, label: "sequential commands on 100 counters")
-        try sequentialCommands(store: InMemoryEventStore(), script: script,
-                               label: "sequential commands, in-memory store")
     }
 
     /// Commands one after another (load + handle + commit each), round-robin over 100 counters.
