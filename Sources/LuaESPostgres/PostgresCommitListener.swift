@@ -5,7 +5,8 @@ import NIOCore
 import NIOPosix
 import PostgresNIO
 
-/// Listens on the schema's commit channel (`NOTIFY` sent by every append, see `+append`)
+/// Listens on the schema's commit channel (the `NOTIFY` each node sends after its commits,
+/// `PostgresCommitAnnouncer`)
 /// over a connection of its own, outside the pool, and calls the handlers on each
 /// notification. It reconnects after a failure (with a growing pause, at most 5 s) and
 /// calls the handlers once after every (re)connection, since a commit may have been missed

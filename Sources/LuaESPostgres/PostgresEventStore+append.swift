@@ -87,7 +87,7 @@ extension PostgresEventStore {
         let (lockKey, logger, hooks) = (appendLockKey, self.logger, self.hooks)
         let now = Self.now()
         let query = Self.appendCall(sent, procedure: appendProcedureName, at: now, lockKey: lockKey,
-                                    channel: commitListener.channel, pause: hooks.pauseBeforeCommit?() ?? .zero)
+                                    channel: "", pause: hooks.pauseBeforeCommit?() ?? .zero)
         let (positions, actual) = try withConnection(what, retry: .beforeBegin) { connection, progress in
             guard !connection.isClosed else { throw ConnectionClosedBeforeSending() }
             progress.hasBegun = true
@@ -111,6 +111,7 @@ extension PostgresEventStore {
             throw StoreError.io("PostgreSQL: \(what): the append procedure returned \(positions.count) positions "
                 + "and \(actual.count) versions")
         }
+        if actual.contains(-1) { commitAnnouncer.committed() }
         var outcomes: [Result<[RecordedEvent], StoreError>] = []
         var (next, first) = (0, 0)
         for batch in batches {

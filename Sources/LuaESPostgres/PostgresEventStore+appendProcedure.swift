@@ -93,9 +93,10 @@ extension PostgresEventStore {
                     v_first := v_last + 1;
                 END LOOP;
                 -- Leave the section before COMMIT, so that commits (WAL flushes) overlap.
-                -- The notification goes out at COMMIT, never on a rollback, nor when every batch failed.
+                -- A channel means notify at COMMIT (never on a rollback, nor when every batch failed);
+                -- this build passes none and notifies after the CALL (`PostgresCommitAnnouncer`).
                 PERFORM pg_advisory_unlock(p_lock_key);
-                IF v_written THEN
+                IF v_written AND p_channel <> '' THEN
                     PERFORM pg_notify(p_channel, '');
                 END IF;
                 IF p_pause > 0 THEN

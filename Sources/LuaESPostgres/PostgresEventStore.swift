@@ -41,6 +41,8 @@ public final class PostgresEventStore: EventStore, Sendable {
     let appendProcedureName: String
     /// Hears the commits of every node on this schema (`onCommits`).
     let commitListener: PostgresCommitListener
+    /// Tells the other nodes of this one's commits.
+    let commitAnnouncer: PostgresCommitAnnouncer
 
     /// Opens the store, creating the schema and its tables when missing.
     ///
@@ -65,6 +67,7 @@ public final class PostgresEventStore: EventStore, Sendable {
         let clientConfiguration = try configuration.clientConfiguration()
         let client = PostgresClient(configuration: clientConfiguration, backgroundLogger: logger)
         self.client = client
+        commitAnnouncer = PostgresCommitAnnouncer(channel: commitListener.channel, client: client, logger: logger)
         // The pool's own task runs on the event loops too, for the reason in EventLoopTaskExecutor.
         runner = detachedOnEventLoops { await client.run() }
         do {
