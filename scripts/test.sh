@@ -9,13 +9,27 @@ swift build --build-tests
 
 # A throwaway PostgreSQL server for the PostgreSQL store's tests, stopped on exit. Without
 # one (none could be started, and ESRUN_TEST_POSTGRES_URL is not set) those tests are skipped.
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do eval "$c"; done' EXIT
 if [ -z "${ESRUN_TEST_POSTGRES_URL:-}" ]; then
   pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-pg-test.XXXXXX")
-  trap './scripts/postgres-test-server.sh stop "$pg_dir"' EXIT
+  cleanup+=('./scripts/postgres-test-server.sh stop "$pg_dir"')
   if url=$(./scripts/postgres-test-server.sh start "$pg_dir"); then
     export ESRUN_TEST_POSTGRES_URL=$url
   else
     echo "WARNING: no PostgreSQL server could be started: the PostgreSQL tests will be SKIPPED" >&2
+  fi
+fi
+
+# A throwaway Redis server (plain and TLS, with a password) for the Redis snapshot store's
+# tests, stopped on exit; without one those tests are skipped, loudly.
+if [ -z "${ESRUN_TEST_REDIS_URL:-}" ]; then
+  redis_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-redis-test.XXXXXX")
+  cleanup+=('./scripts/redis-test-server.sh stop "$redis_dir"')
+  if settings=$(./scripts/redis-test-server.sh start "$redis_dir"); then
+    while IFS='=' read -r name value; do export "$name=$value"; done <<< "$settings"
+  else
+    echo "WARNING: no Redis server could be started: the Redis tests will be SKIPPED" >&2
   fi
 fi
 

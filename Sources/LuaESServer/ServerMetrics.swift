@@ -17,8 +17,12 @@ final class ServerMetrics: @unchecked Sendable {
     private var sum: Double = 0
     private var reloads: [String: Int64] = [:]
     let statistics: EngineStatistics
+    let snapshotStore: SnapshotStoreStatistics
 
-    init(statistics: EngineStatistics) { self.statistics = statistics }
+    init(statistics: EngineStatistics, snapshotStore: SnapshotStoreStatistics = SnapshotStoreStatistics()) {
+        self.statistics = statistics
+        self.snapshotStore = snapshotStore
+    }
 
     func command(outcome: String, seconds: Double) {
         lock.withLock {
@@ -56,6 +60,14 @@ final class ServerMetrics: @unchecked Sendable {
             out += "esrun_replayed_events_total \(statistics.replayedEvents)\n"
             out += "# HELP esrun_snapshots_total Snapshots written.\n# TYPE esrun_snapshots_total counter\n"
             out += "esrun_snapshots_total \(statistics.snapshots)\n"
+            out += "# HELP esrun_snapshot_store_failures_total Snapshot reads and saves that failed in a separate "
+                + "snapshot store (--snapshots); loads replayed the events instead.\n"
+            out += "# TYPE esrun_snapshot_store_failures_total counter\n"
+            out += "esrun_snapshot_store_failures_total \(snapshotStore.failures)\n"
+            out += "# HELP esrun_snapshot_store_skipped_total Snapshot reads and saves not tried: the snapshot store "
+                + "had failed within the last second.\n"
+            out += "# TYPE esrun_snapshot_store_skipped_total counter\n"
+            out += "esrun_snapshot_store_skipped_total \(snapshotStore.skips)\n"
             out += "# HELP esrun_reloads_total Script reloads by result.\n# TYPE esrun_reloads_total counter\n"
             for (result, n) in reloads.sorted(by: { $0.key < $1.key }) {
                 out += "esrun_reloads_total{result=\"\(result)\"} \(n)\n"
