@@ -17,6 +17,11 @@ enum SnapshotSchemes {
             let known = locations.keys.sorted().map { $0 + "://" }.joined(separator: ", ")
             throw InputError("bad_url", "--snapshots wants a URL starting with \(known), not \"\(url)\"")
         }
-        return try location(url)
+        do {
+            return try location(url)
+        } catch let error as InputError where !error.message.hasPrefix("--snapshots") {
+            // say which option is wrong; never echo the URL, it may carry a password
+            throw InputError(error.code, "--snapshots: " + error.message)
+        }
     }
 }
