@@ -12,7 +12,7 @@ func snapshotLoad(redisURL: String, events count: Int, rounds: Int) throws {
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }  // only temporary files are at stake
     let script = directory.appendingPathComponent("tally.lua").path
-    // a state of some size: a count, a sum and the last 50 amounts (about 300 bytes of JSON)
+    // a state of some size: a count, a sum and the last 50 amounts (about 200 bytes of JSON)
     try """
         local Tally = aggregate("Tally", { initial = function() return { count = 0, sum = 0, recent = {} } end })
         Tally:event("Added", { amount = "integer" })
