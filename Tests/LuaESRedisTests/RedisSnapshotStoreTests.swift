@@ -43,6 +43,7 @@ struct RedisSnapshotStoreTests {
         #expect(message.contains("Redis at \(address) refused the login"), "\(message)")
         #expect(message.contains("WRONGPASS"), "\(message)")
         #expect(!message.contains("not-the-password"), "never the password")
+        #expect(throws: StoreError.self) { try wrong.ping() }
         let none = try store(url(password: nil))
         let noAuth = failure { try none.saveSnapshot(Snapshot(stream: stream, version: 1, state: "{}", fingerprint: "f")) }
         #expect(noAuth.contains("wants a password") && noAuth.contains(address), "\(noAuth)")
@@ -57,6 +58,7 @@ struct RedisSnapshotStoreTests {
 
     @Test(.enabled(if: RedisTestServer.tlsURL != nil)) func tlsWithTheRightCAWorksAndAWrongOneIsAClearError() throws {
         let good = try store(RedisTestServer.tlsURL!)
+        try good.ping()
         let snapshot = Snapshot(stream: stream, version: 3, state: #"{"tls":true}"#, fingerprint: "f")
         try good.saveSnapshot(snapshot)
         #expect(try good.snapshot(of: snapshot.stream) == snapshot)

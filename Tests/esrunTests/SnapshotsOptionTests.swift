@@ -30,6 +30,14 @@ import Testing
         let state = try ESRunProcess.run(["state", "counter.lua", "Counter", "c 1 ✓", "--db", "c.db", "--snapshots", url], in: dir)
         #expect(state.status == 0, "\(state.stderr)")
         #expect(state.stdout.contains(#""count":25"#), "\(state.stdout)")
+
+        let verify = try ESRunProcess.run(["verify", "counter.lua", "--db", "c.db", "--snapshots", url], in: dir)
+        #expect(verify.status == 0, "\(verify.stderr)")
+        #expect(verify.stdout.contains("1 streams verified, 0 problems (1 snapshot checked)"), "\(verify.stdout)")
+        let down = try ESRunProcess.run(["verify", "counter.lua", "--db", "c.db", "--snapshots",
+                                         "redis://127.0.0.1:1/0?connect_timeout=1"], in: dir)
+        #expect(down.status != 0, "verify reports a snapshot store it cannot read: \(down.stdout)")
+        #expect(down.stdout.contains("cannot connect to Redis at 127.0.0.1:1"), "\(down.stdout) \(down.stderr)")
     }
 
     @Test(arguments: ["memcached://127.0.0.1", "127.0.0.1:6379", "redis://h?ttl=soon", "redis://h/x", "rediss://h?tls_verify=maybe"])

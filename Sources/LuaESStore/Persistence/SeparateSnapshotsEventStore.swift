@@ -19,6 +19,8 @@ public final class SeparateSnapshotsEventStore: EventStore, @unchecked Sendable 
     /// Where the snapshots are, for logs (no secrets).
     public let name: String
     public let statistics: SnapshotStoreStatistics
+    /// False: snapshot failures reach the caller (`esrun verify`, which reports them).
+    public let degrades: Bool
     private let logger: Logger
     private let retryAfter: Duration
     private let logInterval: Duration
@@ -39,10 +41,12 @@ public final class SeparateSnapshotsEventStore: EventStore, @unchecked Sendable 
     ///   - name: where the snapshots are, for logs.
     ///   - retryAfter: how long the snapshot store is left alone after it failed.
     ///   - logInterval: at most one failure is logged in this time.
+    ///   - degrades: false to throw snapshot failures instead (no back-off either).
     public init(events: any EventStore, snapshots: any SnapshotStore, name: String = "snapshot store",
                 statistics: SnapshotStoreStatistics = SnapshotStoreStatistics(),
                 logger: Logger = Logger(label: "esrun.snapshots"),
-                retryAfter: Duration = .seconds(1), logInterval: Duration = .seconds(10)) {
+                retryAfter: Duration = .seconds(1), logInterval: Duration = .seconds(10), degrades: Bool = true) {
+        self.degrades = degrades
         self.eventStore = events
         self.snapshotStore = snapshots
         self.name = name
@@ -80,7 +84,7 @@ public final class SeparateSnapshotsEventStore: EventStore, @unchecked Sendable 
     public var projections: ProjectionStore? { eventStore.projections }
 
     /// The snapshot store's snapshot of `stream`; nil when it has none, fails or is backing off.
-    /// - Throws: `StoreError.closed` after `close()`, nothing else.
+    /// - Throws: `StoreError.closed` after `close()`; the snapshot store's error when it does not degrade.
     public func snapshot(of stream: StreamID) throws -> Snapshot? {
         guard try mayCall() else { return nil }
         do {
@@ -88,19 +92,21 @@ public final class SeparateSnapshotsEventStore: EventStore, @unchecked Sendable 
             succeeded()
             return snapshot
         } catch {
+            guard degrades else { throw error }
             failed(error, while: "reading the snapshot of \(stream)", fallback: "replaying its events")
             return nil
         }
     }
 
     /// Saves to the snapshot store; a failure is logged and counted, and the snapshot dropped.
-    /// - Throws: `StoreError.closed` after `close()`, nothing else.
+    /// - Throws: `StoreError.closed` after `close()`; the snapshot store's error when it does not degrade.
     public func saveSnapshot(_ snapshot: Snapshot) throws {
         guard try mayCall() else { return }
         do {
             try snapshotStore.saveSnapshot(snapshot)
             succeeded()
         } catch {
+            guard degrades else { throw error }
             failed(error, while: "saving the snapshot of \(snapshot.stream) at version \(snapshot.version)",
                    fallback: "dropped it")
         }

@@ -17,17 +17,17 @@ public enum SnapshotLocation: Sendable {
     }
 
     /// `events` with its snapshots kept here: `events` itself for `.eventStore`, else a
-    /// `SeparateSnapshotsEventStore` over the opened snapshot store.
+    /// `SeparateSnapshotsEventStore` over the opened snapshot store, which `degrades` (see there).
     /// - Throws: what opening the snapshot store throws (a malformed CA file, say); `events`
     ///   is left open.
     public func route(_ events: any EventStore, statistics: SnapshotStoreStatistics = SnapshotStoreStatistics(),
-                      logger: Logger = Logger(label: "esrun.snapshots")) throws -> any EventStore {
+                      logger: Logger = Logger(label: "esrun.snapshots"), degrades: Bool = true) throws -> any EventStore {
         switch self {
         case .eventStore:
             return events
         case .external(let name, let open):
             return SeparateSnapshotsEventStore(events: events, snapshots: try open(), name: name,
-                                               statistics: statistics, logger: logger)
+                                               statistics: statistics, logger: logger, degrades: degrades)
         }
     }
 }
