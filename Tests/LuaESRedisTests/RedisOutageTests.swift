@@ -86,4 +86,44 @@ struct RedisOutageTests {
         #expect(field(try cold.state(aggregate: "Counter", key: "k0").state, "count") as? Int == 140)
         #expect(coldOptions.statistics?.replayedEvents == 0, "loaded from the snapshot in Redis, nothing replayed")
     }
+
+    @Test func redisStoppedAndRestartedByAnotherThreadMidLoadFailsNoCommand() throws {
+        let server = try OwnRedisServer()
+        let redis = try RedisSnapshotStore(configuration: RedisSnapshotStoreConfiguration(
+            url: RedisTestServer.adding("connect_timeout=1", to: server.url)))
+        let store = SeparateSnapshotsEventStore(events: InMemoryEventStore(), snapshots: redis, retryAfter: .milliseconds(10))
+        var options = EngineOptions()
+        options.snapshotEvery = 5
+        options.cacheCapacity = 0
+        let engine = try makeEngine(Self.counter, options: options, store: store)
+        defer { try? store.close() }
+        let stop = DispatchSemaphore(value: 0), start = DispatchSemaphore(value: 0), done = DispatchSemaphore(value: 0)
+        let outage = Locked<[String]>([])
+        Thread {
+            // not in step with the commands: the server goes while loads and saves are in flight
+            stop.wait()
+            do { try server.down() } catch { outage.withLock { $0.append("down: \(error)") } }
+            start.wait()
+            do { try server.up() } catch { outage.withLock { $0.append("up: \(error)") } }
+            done.signal()
+        }.start()
+        var failures: [String] = []
+        for i in 1...400 {
+            if i == 50 { stop.signal() }
+            if i == 200 { start.signal() }
+            if i == 300 { done.wait() }
+            do {
+                let result = try engine.execute(aggregate: "Counter", key: "k\(i % 4)", command: "increment")
+                if result.version != Int64((i - 1) / 4 + 1) { failures.append("command \(i): version \(result.version)") }
+            } catch {
+                failures.append("command \(i): \(error)")
+            }
+        }
+        #expect(outage.current.isEmpty)
+        #expect(failures.isEmpty, "\(failures.prefix(5))")
+        #expect(store.statistics.failures > 0, "the outage was seen")
+        Thread.sleep(forTimeInterval: 0.05)
+        for _ in 0..<20 { _ = try engine.execute(aggregate: "Counter", key: "k1", command: "increment") }
+        #expect(try redis.snapshot(of: StreamID(aggregate: "Counter", key: "k1"))?.version == 120, "snapshots resumed")
+    }
 }
