@@ -10,7 +10,7 @@ import NIOSSL
 /// Callers pick connections in turn; many callers share a connection at once (pipelining).
 final class RedisConnectionPool: @unchecked Sendable {
     // @unchecked: a slot's `connection` is read and written only while the slot's lock is
-    // held, `turn` only while `turnLock` is; everything else is immutable after init.
+    // held, `turn` and `closed` only while `turnLock` is; everything else is immutable after init.
     let configuration: RedisSnapshotStoreConfiguration
     private let tls: NIOSSLContext?
     private let logger: Logger
