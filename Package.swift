@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // TLS for the Redis snapshot store; already in the graph through postgres-nio.
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         .systemLibrary(
@@ -93,16 +95,28 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // Snapshots in Redis: a small RESP2 client of our own on SwiftNIO and NIOSSL.
+        .target(
+            name: "LuaESRedis",
+            dependencies: [
+                "LuaESCore", "LuaESStore",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "esrun",
             dependencies: [
                 "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTools", "LuaESServer", "LuaESPostgres",
+                "LuaESRedis",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "store-probe", dependencies: [
-            "LuaES", "LuaESCore", "LuaESStore", "LuaESPostgres",
+            "LuaES", "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESRedis",
             // pg-latency times postgres-nio without the store around it
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -115,7 +129,7 @@ let package = Package(
         ),
         // The store contract against every store, PostgreSQL included (the only test target with NIO below the CLI).
         .testTarget(name: "LuaESStoreTests", dependencies: [
-            "LuaESCore", "LuaESStore", "LuaESPostgres", "store-probe", "LuaESTestSupport",
+            "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESRedis", "store-probe", "LuaESTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -125,12 +139,18 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Metrics", package: "swift-metrics"),
         ]),
+        // The Redis snapshot store: its client, its errors, and engines over it while Redis goes down.
+        .testTarget(name: "LuaESRedisTests", dependencies: [
+            "LuaESRedis", "LuaES", "LuaESCore", "LuaESStore", "LuaESTestSupport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
         .testTarget(name: "LuaESScriptingTests", dependencies: ["LuaESScripting", "LuaESCore"]),
         .testTarget(name: "LuaESToolsTests", dependencies: [
             "LuaESTools", "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTestSupport",
         ]),
         .testTarget(name: "esrunTests", dependencies: [
-            "esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools", "LuaESTestSupport",
+            "esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools", "LuaESTestSupport", "LuaESRedis",
         ]),
     ],
     swiftLanguageModes: [.v6]

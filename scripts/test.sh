@@ -10,14 +10,11 @@ swift build --build-tests
 # A throwaway PostgreSQL server for the PostgreSQL store's tests, stopped on exit. Without
 # one (none could be started, and ESRUN_TEST_POSTGRES_URL is not set) those tests are skipped.
 # A second one, TLS only with SCRAM passwords, for the TLS modes (PostgresTLSTests).
-servers=()
-stop_servers() {
-  for dir in "${servers[@]}"; do ./scripts/postgres-test-server.sh stop "$dir"; done
-}
-trap stop_servers EXIT
+cleanup=()
+trap 'for c in "${cleanup[@]}"; do eval "$c"; done' EXIT
 if [ -z "${ESRUN_TEST_POSTGRES_URL:-}" ]; then
   pg_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-pg-test.XXXXXX")
-  servers+=("$pg_dir")
+  cleanup+=('./scripts/postgres-test-server.sh stop "$pg_dir"')
   if url=$(./scripts/postgres-test-server.sh start "$pg_dir"); then
     export ESRUN_TEST_POSTGRES_URL=$url
   else
@@ -26,11 +23,23 @@ if [ -z "${ESRUN_TEST_POSTGRES_URL:-}" ]; then
 fi
 if [ -z "${ESRUN_TEST_POSTGRES_TLS_URL:-}" ]; then
   tls_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-pg-tls-test.XXXXXX")
-  servers+=("$tls_dir")
+  cleanup+=('./scripts/postgres-test-server.sh stop "$tls_dir"')
   if url=$(./scripts/postgres-test-server.sh start-tls "$tls_dir"); then
     export ESRUN_TEST_POSTGRES_TLS_URL=$url ESRUN_TEST_POSTGRES_TLS_DIR=$tls_dir
   else
     echo "WARNING: no TLS PostgreSQL server could be started: the PostgreSQL TLS tests will be SKIPPED" >&2
+  fi
+fi
+
+# A throwaway Redis server (plain and TLS, with a password) for the Redis snapshot store's
+# tests, stopped on exit; without one those tests are skipped, loudly.
+if [ -z "${ESRUN_TEST_REDIS_URL:-}" ]; then
+  redis_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-redis-test.XXXXXX")
+  cleanup+=('./scripts/redis-test-server.sh stop "$redis_dir"')
+  if settings=$(./scripts/redis-test-server.sh start "$redis_dir"); then
+    while IFS='=' read -r name value; do export "$name=$value"; done <<< "$settings"
+  else
+    echo "WARNING: no Redis server could be started: the Redis tests will be SKIPPED" >&2
   fi
 fi
 

@@ -31,8 +31,17 @@ public final class ESRunServer: Sendable {
         let statistics = EngineStatistics()
         var engineOptions = configuration.engine
         engineOptions.statistics = statistics
-        self.metrics = ServerMetrics(statistics: statistics)
-        let opened = try configuration.store.open()
+        let snapshotStatistics = SnapshotStoreStatistics()
+        self.metrics = ServerMetrics(statistics: statistics, snapshotStore: snapshotStatistics)
+        let events = try configuration.store.open()
+        let opened: EventStore
+        do {
+            opened = try configuration.snapshots.route(events, statistics: snapshotStatistics,
+                                                       logger: Logger(label: "esrun.snapshots"))
+        } catch {
+            try? events.close()  // the snapshot store's error is the one to report
+            throw error
+        }
         let store: EventStore = configuration.storeMiddleware.isEmpty ? opened
             : MiddlewareEventStore(base: opened, middleware: configuration.storeMiddleware)
         self.store = store

@@ -8,6 +8,8 @@ public struct ServerConfiguration: Sendable {
     /// The domain script.
     public var script: String
     public var store: StoreLocation
+    /// Where snapshots are kept (`--snapshots`): the event store unless told otherwise.
+    public var snapshots: SnapshotLocation = .eventStore
     /// 127.0.0.1 unless told otherwise: the API has no TLS of its own.
     public var host = "127.0.0.1"
     /// 0 picks a free port (printed at start).

@@ -19,8 +19,12 @@ final class ServerMetrics: @unchecked Sendable {
     private var commits: Int64 = 0
     private var committedCommands: Int64 = 0
     let statistics: EngineStatistics
+    let snapshotStore: SnapshotStoreStatistics
 
-    init(statistics: EngineStatistics) { self.statistics = statistics }
+    init(statistics: EngineStatistics, snapshotStore: SnapshotStoreStatistics = SnapshotStoreStatistics()) {
+        self.statistics = statistics
+        self.snapshotStore = snapshotStore
+    }
 
     func command(outcome: String, seconds: Double) {
         lock.withLock {
@@ -70,6 +74,14 @@ final class ServerMetrics: @unchecked Sendable {
                 + "# TYPE esrun_store_commits_total counter\nesrun_store_commits_total \(commits)\n"
             out += "# HELP esrun_store_commit_commands_total Commands whose events those transactions appended.\n"
                 + "# TYPE esrun_store_commit_commands_total counter\nesrun_store_commit_commands_total \(committedCommands)\n"
+            out += "# HELP esrun_snapshot_store_failures_total Snapshot reads and saves that failed in a separate "
+                + "snapshot store (--snapshots); loads replayed the events instead.\n"
+            out += "# TYPE esrun_snapshot_store_failures_total counter\n"
+            out += "esrun_snapshot_store_failures_total \(snapshotStore.failures)\n"
+            out += "# HELP esrun_snapshot_store_skipped_total Snapshot reads and saves not tried: the snapshot store "
+                + "had failed within the last second.\n"
+            out += "# TYPE esrun_snapshot_store_skipped_total counter\n"
+            out += "esrun_snapshot_store_skipped_total \(snapshotStore.skips)\n"
             out += "# HELP esrun_reloads_total Script reloads by result.\n# TYPE esrun_reloads_total counter\n"
             for (result, n) in reloads.sorted(by: { $0.key < $1.key }) {
                 out += "esrun_reloads_total{result=\"\(result)\"} \(n)\n"

@@ -25,6 +25,14 @@ struct StoreOptions: ParsableArguments {
         valueName: "url"))
     var postgres: String?
 
+    @Option(name: .long, help: ArgumentHelp(
+        "Keep snapshots in a store of their own (Redis) instead of the event store.",
+        discussion: "redis://[USER:PASSWORD@]HOST[:PORT][/DB][?prefix=NAME&ttl=SECONDS&connect_timeout=S&pool=N]; "
+            + "rediss://... for TLS, with tls_ca=PATH and tls_verify=full|none. A snapshot store that is down "
+            + "never fails a command: loads replay the events.",
+        valueName: "url"))
+    var snapshots: String?
+
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
 
@@ -36,7 +44,16 @@ struct StoreOptions: ParsableArguments {
         return memory ? .memory : .sqlite(path: db, durability: durable ? .full : .normal)
     }
 
+    var snapshotLocation: SnapshotLocation {
+        guard let snapshots else { return .eventStore }
+        // validate() has checked the URL; should it fail anyway, opening reports why.
+        do { return try SnapshotSchemes.location(url: snapshots) } catch { return .external(name: "snapshots") { throw error } }
+    }
+
     func validate() throws {
+        if let snapshots {
+            do { _ = try SnapshotSchemes.location(url: snapshots) } catch { throw ValidationError("\(error)") }
+        }
         if let postgres {
             guard !memory else { throw ValidationError("--memory and --postgres exclude each other") }
             do { _ = try StoreLocation.postgres(url: postgres) } catch { throw ValidationError("\(error)") }
@@ -50,7 +67,14 @@ struct StoreOptions: ParsableArguments {
     /// Like every command, creates the SQLite file when it is missing.
     func openStore() throws -> EventStore {
         LoggingSystem.bootstrapOnce(level: Logger.Level(rawValue: logLevel) ?? .warning)
-        let store = try location.open()
+        let events = try location.open()
+        let store: EventStore
+        do {
+            store = try snapshotLocation.route(events, logger: Logger(label: "esrun.snapshots"))
+        } catch {
+            try? events.close()  // the snapshot store's error is the one to report
+            throw error
+        }
         if let level = Logger.Level(rawValue: logLevel), level <= .debug {
             // appends and loads with their streams, versions and durations (README: Store middleware)
             return MiddlewareEventStore(base: store, middleware: [LoggingStoreMiddleware(logger: Logger(label: "esrun.store"))])

@@ -44,6 +44,7 @@ extension ESRun {
                 LoggingSystem.bootstrapOnce(level: level)
             }
             var configuration = ServerConfiguration(script: script, store: store.location)
+            configuration.snapshots = store.snapshotLocation
             configuration.host = host
             configuration.port = port
             configuration.workers = workers ?? ProcessInfo.processInfo.activeProcessorCount

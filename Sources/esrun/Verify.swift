@@ -24,7 +24,13 @@ extension ESRun {
             var problems = 0
             try reporting {
                 LoggingSystem.bootstrapOnce(level: Logger.Level(rawValue: store.logLevel) ?? .warning)
-                let events = try store.location.open()
+                let opened = try store.location.open()
+                // a failing snapshot store is a problem to report here, not a cache to skip
+                let events: EventStore
+                do { events = try store.snapshotLocation.route(opened, degrades: false) } catch {
+                    try? opened.close()
+                    throw error
+                }
                 defer { try? events.close() }
                 let progress = ProgressLine(every: progressEvery)
                 let report = try Verifier(domain: domain, store: events, logger: Logger(label: "esrun")).run(

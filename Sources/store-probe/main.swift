@@ -8,6 +8,7 @@
 //   store-probe postgres POSTGRES_URL [SCALE]    the PostgreSQL half of compare alone (schema dropped after)
 //   store-probe pg-latency POSTGRES_URL [N]     where one append's time goes (round trips, bridge, CALL)
 //   store-probe pg-writers POSTGRES_URL T N      T threads appending N times each (the two-process feed test)
+//   store-probe snapshot-load REDIS_URL [N] [R]  cold loads of an N-event aggregate: replay, Redis and SQLite snapshots
 //
 // Every acknowledged commit is printed as soon as `append` returns, one unbuffered line each.
 import Foundation
@@ -134,8 +135,14 @@ do {
             fail("pg-writers: T and N must be positive numbers")
         }
         try postgresWriters(url: arguments[2], threads: threads, appends: appends)
+    case ("snapshot-load", 3...5):
+        guard let events = Int(arguments.count >= 4 ? arguments[3] : "100000"), events > 0,
+              let rounds = Int(arguments.count == 5 ? arguments[4] : "30"), rounds > 0 else {
+            fail("snapshot-load: EVENTS and ROUNDS must be positive numbers")
+        }
+        try snapshotLoad(redisURL: arguments[2], events: events, rounds: rounds)
     default:
-        fail("usage: store-probe append-loop DBPATH KEY [KEY...] | compete DBPATH KEY N [P] | bench DBPATH | compare POSTGRES_URL [SCALE] | postgres POSTGRES_URL [SCALE] | pg-latency POSTGRES_URL [N] | pg-writers POSTGRES_URL T N")
+        fail("usage: store-probe append-loop DBPATH KEY [KEY...] | compete DBPATH KEY N [P] | bench DBPATH | compare POSTGRES_URL [SCALE] | postgres POSTGRES_URL [SCALE] | pg-latency POSTGRES_URL [N] | pg-writers POSTGRES_URL T N | snapshot-load REDIS_URL [EVENTS] [ROUNDS]")
     }
 } catch {
     fail("\(error)")

@@ -28,9 +28,15 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
                              middleware: [LoggingStoreMiddleware(logger: Logger(label: "contract")), MetricsStoreMiddleware()])
     }
 
+    /// SQLite with its snapshots in a SQLite file of their own: the routing wrapper keeps the contract.
+    static let separateSnapshots = StoreFactory(name: "SeparateSnapshotsEventStore(SQLite, SQLite)", persists: true) { directory in
+        SeparateSnapshotsEventStore(events: try SQLiteEventStore(path: directory.path("store.db")),
+                                    snapshots: try SQLiteEventStore(path: directory.path("snapshots.db")))
+    }
+
     /// Every store the contract applies to; PostgreSQL when the tests have a server
     /// (`ESRUN_TEST_POSTGRES_URL`, see `PostgresTestServer`).
-    static let all: [StoreFactory] = [.memory, .sqlite, .middleware] + (PostgresTestServer.url != nil ? [.postgres] : [])
+    static let all: [StoreFactory] = [.memory, .sqlite, .middleware, .separateSnapshots] + (PostgresTestServer.url != nil ? [.postgres] : [])
 }
 
 /// A store of one kind on fresh storage, for one test. Keep it alive while the store is
