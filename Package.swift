@@ -18,6 +18,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio", from: "1.33.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        // The DynamoDB store: HTTPS to the DynamoDB JSON API, SHA-256 and HMAC for SigV4.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -93,15 +96,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The DynamoDB store (events and snapshots) over DynamoDB's JSON HTTP API, SigV4 signed.
+        .target(
+            name: "LuaESDynamo",
+            dependencies: [
+                "LuaESCore", "LuaESStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "esrun",
             dependencies: [
-                "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTools", "LuaESServer", "LuaESPostgres",
+                "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTools", "LuaESServer", "LuaESPostgres", "LuaESDynamo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
-        .executableTarget(name: "store-probe", dependencies: ["LuaES", "LuaESCore", "LuaESStore", "LuaESPostgres"]),
+        .executableTarget(name: "store-probe", dependencies: ["LuaES", "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESDynamo"]),
         // Helpers the test targets share (temporary folders, engines from source text).
         .target(
             name: "LuaESTestSupport",
@@ -110,7 +125,7 @@ let package = Package(
         ),
         // The store contract against every store, PostgreSQL included (the only test target with NIO below the CLI).
         .testTarget(name: "LuaESStoreTests", dependencies: [
-            "LuaESCore", "LuaESStore", "LuaESPostgres", "store-probe", "LuaESTestSupport",
+            "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESDynamo", "store-probe", "LuaESTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

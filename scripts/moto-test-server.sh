@@ -3,8 +3,9 @@
 #
 #   scripts/moto-test-server.sh start DIR   installs moto[server] into a virtual environment (the
 #                                           cached, gitignored .venv-moto/ of the checkout, made
-#                                           when missing), starts moto_server on a free loopback
-#                                           port from 45700 on, logging to DIR, and prints its
+#                                           when missing), starts moto's server (one request at a
+#                                           time) on a free loopback port from 45700 on, logging
+#                                           to DIR, and prints its
 #                                           endpoint: http://127.0.0.1:PORT
 #   scripts/moto-test-server.sh stop DIR    stops that server and deletes DIR
 #
@@ -32,7 +33,17 @@ start() {
     mkdir -p "$dir"
     for port in $(seq 45700 45760); do
         port_in_use "$port" && continue
-        "$venv/bin/moto_server" -H 127.0.0.1 -p "$port" >"$dir/server.log" 2>&1 &
+        # Not moto_server itself: it serves requests on threads without a lock, so two requests
+        # can interleave inside DynamoDB operations (a transaction's condition checks and its
+        # writes are not atomic against a concurrent write), which real DynamoDB never does.
+        # One request at a time restores DynamoDB's isolation; the store's tests rely on it.
+        "$venv/bin/python" -c '
+import sys
+from werkzeug.serving import run_simple
+from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
+app = DomainDispatcherApplication(create_backend_app)
+run_simple(sys.argv[1], int(sys.argv[2]), app, threaded=False, request_handler=MotoRequestHandler)
+' 127.0.0.1 "$port" >"$dir/server.log" 2>&1 &
         pid=$!
         for _ in $(seq 1 100); do
             if ! kill -0 "$pid" 2>/dev/null; then break; fi

@@ -14,6 +14,8 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     let open: @Sendable (TemporaryDirectory) throws -> any EventStore
     /// Removes storage kept outside the folder (a PostgreSQL schema) once the test is done.
     var dispose: @Sendable (TemporaryDirectory) -> Void = { _ in }
+    /// The largest append (and snapshot) in bytes the store documents, when it has a limit.
+    var maxAppendBytes: Int? = nil
 
     var testDescription: String { name }
 
@@ -28,9 +30,10 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
                              middleware: [LoggingStoreMiddleware(logger: Logger(label: "contract")), MetricsStoreMiddleware()])
     }
 
-    /// Every store the contract applies to; PostgreSQL when the tests have a server
-    /// (`ESRUN_TEST_POSTGRES_URL`, see `PostgresTestServer`).
+    /// Every store the contract applies to; PostgreSQL and DynamoDB when the tests have a server
+    /// (`ESRUN_TEST_POSTGRES_URL`, see `PostgresTestServer`; `ESRUN_TEST_DYNAMODB_ENDPOINT`, see `DynamoTestServer`).
     static let all: [StoreFactory] = [.memory, .sqlite, .middleware] + (PostgresTestServer.url != nil ? [.postgres] : [])
+        + (DynamoTestServer.endpoint != nil ? [.dynamo] : [])
 }
 
 /// A store of one kind on fresh storage, for one test. Keep it alive while the store is
