@@ -47,6 +47,7 @@ public struct DynamoStoreConfiguration: Sendable, Equatable {
         }
         let rest = text.dropFirst(prefix.count)
         let table = String(rest.prefix { $0 != "?" && $0 != "/" })
+        try Self.checkTable(table)  // first: a wrong name is the likelier mistake than a missing region
         let after = rest.dropFirst(table.count)
         guard after.isEmpty || after.first == "?" else {
             throw InputError("bad_url", "a DynamoDB URL has no path: dynamodb://TABLE?parameters, not \(JSONText.quote(text))")
