@@ -36,13 +36,18 @@ start() {
         # Not moto_server itself: it serves requests on threads without a lock, so two requests
         # can interleave inside DynamoDB operations (a transaction's condition checks and its
         # writes are not atomic against a concurrent write), which real DynamoDB never does.
-        # One request at a time restores DynamoDB's isolation; the store's tests rely on it.
+        # One request at a time in moto restores DynamoDB's isolation; the store's tests rely on
+        # it. (Connections stay on threads: a single-threaded server stalls on idle keep-alives.)
         "$venv/bin/python" -c '
-import sys
+import sys, threading
 from werkzeug.serving import run_simple
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 app = DomainDispatcherApplication(create_backend_app)
-run_simple(sys.argv[1], int(sys.argv[2]), app, threaded=False, request_handler=MotoRequestHandler)
+lock = threading.Lock()
+def one_at_a_time(environ, start_response):
+    with lock:
+        return list(app(environ, start_response))
+run_simple(sys.argv[1], int(sys.argv[2]), one_at_a_time, threaded=True, request_handler=MotoRequestHandler)
 ' 127.0.0.1 "$port" >"$dir/server.log" 2>&1 &
         pid=$!
         for _ in $(seq 1 100); do

@@ -33,6 +33,12 @@ final class DynamoClient: Sendable {
         host = url.port.map { "\(url.host ?? ""):\($0)" } ?? (url.host ?? "")
     }
 
+    /// A store dropped without `close()` must not take the process down (AsyncHTTPClient
+    /// traps when a client is released running): shut it down without waiting.
+    deinit {
+        if closed.close() { http.shutdown { _ in } }
+    }
+
     var isClosed: Bool { closed.isSet }
 
     func close() {

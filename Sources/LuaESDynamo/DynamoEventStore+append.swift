@@ -70,6 +70,8 @@ extension DynamoEventStore {
         let attributes = commit.attributes
         let name = table.name
         let tickValue = DynamoValue.number(tick)
+        // Names this transaction: its idempotency token, and on the head whose append it was.
+        let token = UUID().uuidString
         var items: [[String: Any]] = [
             ["ConditionCheck": ["TableName": name, "Key": DynamoValue.key(DynamoLayout.fenceKey(shard: shard), 0),
                                 "ConditionExpression": "attribute_not_exists(w) OR w < :t",
@@ -77,14 +79,15 @@ extension DynamoEventStore {
         ]
         if batch.expectedVersion == 0 {
             let head = DynamoValue.key(streamKey, 0).merging(["v": DynamoValue.number(last), "lt": tickValue,
+                                                              "tx": DynamoValue.string(token),
                                                               "a": DynamoValue.string(stream.aggregate),
                                                               "k": DynamoValue.string(stream.key)]) { a, _ in a }
             items.append(["Put": ["TableName": name, "Item": head, "ConditionExpression": "attribute_not_exists(p)"] as [String: Any]])
         } else {
             items.append(["Update": ["TableName": name, "Key": DynamoValue.key(streamKey, 0),
-                                     "UpdateExpression": "SET v = :v, lt = :t",
+                                     "UpdateExpression": "SET v = :v, lt = :t, tx = :x",
                                      "ConditionExpression": "v = :e AND lt < :t",
-                                     "ExpressionAttributeValues": [":v": DynamoValue.number(last), ":t": tickValue,
+                                     "ExpressionAttributeValues": [":v": DynamoValue.number(last), ":t": tickValue, ":x": DynamoValue.string(token),
                                                                    ":e": DynamoValue.number(batch.expectedVersion)]] as [String: Any]])
         }
         items.append(["Put": ["TableName": name, "Item": attributes.merging(DynamoValue.key(streamKey, last)) { a, _ in a },
@@ -105,7 +108,7 @@ extension DynamoEventStore {
         let what = "appending \(count) events to \(stream)"
         do {
             // The token makes a resent transaction (after a timeout or a 5xx) a no-op that succeeds.
-            _ = try table.client.call("TransactWriteItems", ["TransactItems": items, "ClientRequestToken": UUID().uuidString])
+            _ = try table.client.call("TransactWriteItems", ["TransactItems": items, "ClientRequestToken": token])
             clock.committed(tick)
             return commit.recorded
         } catch let failure {
@@ -117,6 +120,12 @@ extension DynamoEventStore {
             if reasons[1] == "ConditionalCheckFailed" || reasons[2] == "ConditionalCheckFailed" {
                 let head = try table.item(streamKey, 0, while: "reading the version of \(stream)")
                 let actual = head?.int("v") ?? 0
+                if actual == last, head?.string("tx") == token {
+                    // Our own transaction: it committed, the answer was lost and the resend found
+                    // its own write (DynamoDB answers a resend with the same token itself; moto does not).
+                    clock.committed(tick)
+                    return commit.recorded
+                }
                 if actual != batch.expectedVersion || reasons[2] == "ConditionalCheckFailed" {
                     throw StoreError.conflict(stream, expected: batch.expectedVersion, actual: actual)
                 }

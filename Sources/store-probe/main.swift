@@ -4,7 +4,8 @@
 //   store-probe append-loop DBPATH KEY [KEY...]   append batches of 1...5 events forever
 //   store-probe compete DBPATH KEY N [P]         N single-event appends, racing P-1 other processes
 //   store-probe bench DBPATH                     throughput numbers (deletes DBPATH first)
-//   store-probe compare POSTGRES_URL [SCALE]     appends/s and commands/s, SQLite beside PostgreSQL
+//   store-probe compare URL [SCALE]              appends/s and commands/s, SQLite beside PostgreSQL
+//                                                or DynamoDB (URL postgres://... or dynamodb://...)
 //   store-probe pg-writers POSTGRES_URL T N      T threads appending N times each (the two-process feed test)
 //
 // Every acknowledged commit is printed as soon as `append` returns, one unbuffered line each.
@@ -119,7 +120,7 @@ do {
     case ("bench", 3):
         try bench(path: arguments[2])
     case ("compare", 3...4):
-        guard let scale = Int(arguments.count == 4 ? arguments[3] : "1"), scale > 0 else { fail("compare: SCALE must be a positive number") }
+        guard let scale = Double(arguments.count == 4 ? arguments[3] : "1"), scale >= 0.01 else { fail("compare: SCALE must be a number of at least 0.01") }
         try compareStores(postgresURL: arguments[2], scale: scale)
     case ("pg-writers", 5):
         guard let threads = Int(arguments[3]), threads > 0, let appends = Int(arguments[4]), appends > 0 else {

@@ -41,6 +41,18 @@ struct DynamoEventStoreTests {
         #expect(Date().timeIntervalSince(started) < 20)
     }
 
+    /// AsyncHTTPClient traps when a running client is released: the store shuts it down itself.
+    @Test func aStoreDroppedWithoutCloseDoesNotCrash() throws {
+        let table = DynamoTestServer.freshTable("dropped")
+        defer { DynamoTestServer.drop(table: table) }
+        var store: DynamoEventStore? = try DynamoEventStore(configuration: DynamoTestServer.configuration(table: table))
+        #expect(try store?.append(makeEvents(1), to: a, expectedVersion: 0).count == 1)
+        store = nil
+        let again = try DynamoEventStore(configuration: DynamoTestServer.configuration(table: table))
+        defer { try? again.close() }
+        #expect(try again.version(of: a) == 1)
+    }
+
     @Test func aForeignTableIsRefused() throws {
         let table = DynamoTestServer.freshTable("foreign")
         defer { DynamoTestServer.drop(table: table) }
