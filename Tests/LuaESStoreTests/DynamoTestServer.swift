@@ -49,7 +49,7 @@ extension StoreFactory {
         try DynamoEventStore(configuration: DynamoTestServer.configuration(table: table(of: directory)))
     }, dispose: { directory in
         DynamoTestServer.drop(table: table(of: directory))
-    }, maxAppendBytes: 320_000)
+    }, maxAppendBytes: 320_000, keepsViews: false)
 
     private static func table(of directory: TemporaryDirectory) -> String {
         "t-" + directory.url.lastPathComponent.replacingOccurrences(of: "luaes-tests-", with: "").lowercased()

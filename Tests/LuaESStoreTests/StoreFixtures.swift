@@ -16,6 +16,8 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     var dispose: @Sendable (TemporaryDirectory) -> Void = { _ in }
     /// The largest append (and snapshot) in bytes the store documents, when it has a limit.
     var maxAppendBytes: Int? = nil
+    /// False for a store whose `projections` is nil (DynamoDB's, so far).
+    var keepsViews = true
 
     var testDescription: String { name }
 
@@ -34,6 +36,9 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     /// (`ESRUN_TEST_POSTGRES_URL`, see `PostgresTestServer`; `ESRUN_TEST_DYNAMODB_ENDPOINT`, see `DynamoTestServer`).
     static let all: [StoreFactory] = [.memory, .sqlite, .middleware] + (PostgresTestServer.url != nil ? [.postgres] : [])
         + (DynamoTestServer.endpoint != nil ? [.dynamo] : [])
+
+    /// The stores the projection contract applies to: those that keep views.
+    static let withViews: [StoreFactory] = all.filter(\.keepsViews)
 }
 
 /// A store of one kind on fresh storage, for one test. Keep it alive while the store is
