@@ -20,6 +20,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         // TLS for the Redis snapshot store; already in the graph through postgres-nio.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        // The DynamoDB store: HTTPS to the DynamoDB JSON API, SHA-256 and HMAC for SigV4.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-crypto", "3.12.3"..<"5.0.0"),
     ],
     targets: [
         .systemLibrary(
@@ -106,17 +109,29 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The DynamoDB store (events and snapshots) over DynamoDB's JSON HTTP API, SigV4 signed.
+        .target(
+            name: "LuaESDynamo",
+            dependencies: [
+                "LuaESCore", "LuaESStore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "esrun",
             dependencies: [
                 "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTools", "LuaESServer", "LuaESPostgres",
-                "LuaESRedis",
+                "LuaESRedis", "LuaESDynamo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(name: "store-probe", dependencies: [
-            "LuaES", "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESRedis",
+            "LuaES", "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESRedis", "LuaESDynamo",
             // pg-latency times postgres-nio without the store around it
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -129,7 +144,7 @@ let package = Package(
         ),
         // The store contract against every store, PostgreSQL included (the only test target with NIO below the CLI).
         .testTarget(name: "LuaESStoreTests", dependencies: [
-            "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESRedis", "store-probe", "LuaESTestSupport",
+            "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESRedis", "LuaESDynamo", "store-probe", "LuaESTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),

@@ -43,4 +43,16 @@ if [ -z "${ESRUN_TEST_REDIS_URL:-}" ]; then
   fi
 fi
 
+# A throwaway moto server (DynamoDB in server mode) for the DynamoDB store's tests, stopped on exit.
+# Without one (none could be started, and ESRUN_TEST_DYNAMODB_ENDPOINT is not set) those tests are skipped.
+if [ -z "${ESRUN_TEST_DYNAMODB_ENDPOINT:-}" ]; then
+  moto_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-moto-test.XXXXXX")
+  trap './scripts/postgres-test-server.sh stop "${pg_dir:-/nonexistent}"; ./scripts/moto-test-server.sh stop "$moto_dir"' EXIT
+  if endpoint=$(./scripts/moto-test-server.sh start "$moto_dir"); then
+    export ESRUN_TEST_DYNAMODB_ENDPOINT=$endpoint
+  else
+    echo "WARNING: no moto (DynamoDB) server could be started: the DynamoDB tests will be SKIPPED" >&2
+  fi
+fi
+
 swift test --skip-build --parallel --num-workers 2

@@ -35,10 +35,10 @@ extension ESRun {
         }
 
         /// Where the script's projections stand in the store, when there is a store to look at
-        /// (an existing SQLite file, or PostgreSQL); check never creates a database.
+        /// (an existing SQLite file, PostgreSQL or DynamoDB); check never creates a database.
         private func projectionStatuses(_ domain: DomainInfo) throws -> [ProjectionStatus]? {
             guard !domain.projections.isEmpty, !store.memory,
-                  store.postgres != nil || FileManager.default.fileExists(atPath: store.db) else { return nil }
+                  store.postgres != nil || store.dynamodb != nil || FileManager.default.fileExists(atPath: store.db) else { return nil }
             let opened = try store.location.open()
             defer { try? opened.close() }
             guard let views = opened.projections else { return nil }

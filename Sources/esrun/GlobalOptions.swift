@@ -4,6 +4,7 @@ import Logging
 import LuaES
 import LuaESScripting
 import LuaESCore
+import LuaESDynamo
 import LuaESPostgres
 import LuaESStore
 import LuaESTools
@@ -32,6 +33,11 @@ struct StoreOptions: ParsableArguments {
             + "never fails a command: loads replay the events.",
         valueName: "url"))
     var snapshots: String?
+        "DynamoDB table shared by several esrun processes, instead of SQLite.",
+        discussion: "dynamodb://TABLE[?region=R&endpoint=URL&create=true&feed_shards=N]; credentials from "
+            + "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; region from AWS_REGION",
+        valueName: "url"))
+    var dynamodb: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
@@ -40,6 +46,9 @@ struct StoreOptions: ParsableArguments {
         if let postgres {
             // validate() has checked the URL; should it fail anyway, opening reports why.
             do { return try .postgres(url: postgres) } catch { return .external(name: "postgres") { throw error } }
+        }
+        if let dynamodb {
+            do { return try .dynamodb(url: dynamodb) } catch { return .external(name: "dynamodb") { throw error } }
         }
         return memory ? .memory : .sqlite(path: db, durability: durable ? .full : .normal)
     }
@@ -57,6 +66,11 @@ struct StoreOptions: ParsableArguments {
         if let postgres {
             guard !memory else { throw ValidationError("--memory and --postgres exclude each other") }
             do { _ = try StoreLocation.postgres(url: postgres) } catch { throw ValidationError("\(error)") }
+        }
+        if let dynamodb {
+            guard !memory else { throw ValidationError("--memory and --dynamodb exclude each other") }
+            guard postgres == nil else { throw ValidationError("--postgres and --dynamodb exclude each other") }
+            do { _ = try StoreLocation.dynamodb(url: dynamodb) } catch { throw ValidationError("\(error)") }
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'")

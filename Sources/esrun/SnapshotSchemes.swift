@@ -1,4 +1,5 @@
 import LuaESCore
+import LuaESDynamo
 import LuaESRedis
 import LuaESStore
 
@@ -7,6 +8,7 @@ enum SnapshotSchemes {
     static let locations: [String: @Sendable (String) throws -> SnapshotLocation] = [
         "redis": { try SnapshotLocation.redis(url: $0) },
         "rediss": { try SnapshotLocation.redis(url: $0) },
+        "dynamodb": { try SnapshotLocation.dynamodb(url: $0) },
     ]
 
     /// Where `--snapshots URL` keeps snapshots.

@@ -1,15 +1,18 @@
 import Foundation
 import LuaES
+import LuaESDynamo
 import LuaESStore
 import LuaESPostgres
 
-/// `store-probe compare POSTGRES_URL [SCALE]`: the same small workloads on a fresh SQLite
-/// file and on a fresh PostgreSQL schema, side by side: appends per second (one thread, and
+/// `store-probe compare POSTGRES_URL|DYNAMODB_URL [SCALE]`: the same small workloads on a fresh
+/// SQLite file and on a fresh PostgreSQL schema (or a fresh DynamoDB table named after the URL's
+/// with a random suffix, created), side by side: appends per second (one thread, and
 /// eight threads on streams of their own) and commands per second through the engine (one
 /// thread over 100 counters, and four threads each with its own engine, as `esrun serve`'s
-/// workers). SCALE (default 1) multiplies the counts. `store-probe postgres` runs the
-/// PostgreSQL half alone, its schema dropped at the end (`scripts/bench.sh postgres`).
-func compareStores(postgresURL: String, scale: Int, sqlite: Bool = true) throws {
+/// workers). SCALE (default 1) multiplies the counts (0.1 for moto, whose transactions copy the
+/// table). `store-probe postgres` runs the PostgreSQL half alone, its schema dropped at the end
+/// (`scripts/bench.sh postgres`).
+func compareStores(postgresURL: String, scale: Double, sqlite: Bool = true) throws {
     let directory = FileManager.default.temporaryDirectory.appendingPathComponent("store-probe-\(UUID().uuidString)")
     try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
     defer { try? FileManager.default.removeItem(at: directory) }  // only temporary files are at stake
@@ -22,19 +25,31 @@ func compareStores(postgresURL: String, scale: Int, sqlite: Bool = true) throws 
         return Counter
         """.write(toFile: script, atomically: true, encoding: .utf8)
 
-    let schema = "probe_" + UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
+    let suffix = UUID().uuidString.replacingOccurrences(of: "-", with: "").lowercased().prefix(16)
     let separator = postgresURL.contains("?") ? "&" : "?"
+    let other: (name: String, open: () throws -> EventStore)
+    if postgresURL.hasPrefix("dynamodb://") {
+        var configuration = try DynamoStoreConfiguration(url: postgresURL)
+        configuration.table += "-probe-" + suffix
+        configuration.create = true
+        other = ("DynamoDB (table \(configuration.table) at \(configuration.endpoint.absoluteString))", {
+            try DynamoEventStore(configuration: configuration)
+        })
+    } else {
+        other = ("PostgreSQL (schema probe_\(suffix))", { try PostgresEventStore(url: postgresURL + separator + "schema=probe_" + suffix) })
+    }
     var stores: [(name: String, open: () throws -> EventStore)] = [
         ("SQLite (WAL, synchronous=NORMAL)", { try SQLiteEventStore(path: directory.appendingPathComponent("probe.db").path) }),
-        ("PostgreSQL (schema \(schema))", { try PostgresEventStore(url: postgresURL + separator + "schema=" + schema) }),
+        other,
     ]
     if !sqlite { stores.removeFirst() }
     for (name, open) in stores {
         let store = try open()
         emit("\(name):")
+        let count = max(Int(2_000 * scale), 8)
         do {
-            try measureAppends(store, count: 2_000 * scale)
-            try measureCommands(store, script: script, count: 2_000 * scale)
+            try measureAppends(store, count: count)
+            try measureCommands(store, script: script, count: count)
         } catch {
             try? (store as? PostgresEventStore)?.dropSchema()  // the measuring error is the one to report
             throw error

@@ -4,7 +4,8 @@
 //   store-probe append-loop DBPATH KEY [KEY...]   append batches of 1...5 events forever
 //   store-probe compete DBPATH KEY N [P]         N single-event appends, racing P-1 other processes
 //   store-probe bench DBPATH                     throughput numbers (deletes DBPATH first)
-//   store-probe compare POSTGRES_URL [SCALE]     appends/s and commands/s, SQLite beside PostgreSQL
+//   store-probe compare URL [SCALE]              appends/s and commands/s, SQLite beside PostgreSQL
+//                                                or DynamoDB (URL postgres://... or dynamodb://...)
 //   store-probe postgres POSTGRES_URL [SCALE]    the PostgreSQL half of compare alone (schema dropped after)
 //   store-probe pg-latency POSTGRES_URL [N]     where one append's time goes (round trips, bridge, CALL)
 //   store-probe pg-writers POSTGRES_URL T N      T threads appending N times each (the two-process feed test)
@@ -122,11 +123,11 @@ do {
     case ("bench", 3):
         try bench(path: arguments[2])
     case ("compare", 3...4):
-        guard let scale = Int(arguments.count == 4 ? arguments[3] : "1"), scale > 0 else { fail("compare: SCALE must be a positive number") }
+        guard let scale = Double(arguments.count == 4 ? arguments[3] : "1"), scale >= 0.01 else { fail("compare: SCALE must be a number of at least 0.01") }
         try compareStores(postgresURL: arguments[2], scale: scale)
     case ("postgres", 3...4):
         guard let scale = Int(arguments.count == 4 ? arguments[3] : "1"), scale > 0 else { fail("postgres: SCALE must be a positive number") }
-        try compareStores(postgresURL: arguments[2], scale: scale, sqlite: false)
+        try compareStores(postgresURL: arguments[2], scale: Double(scale), sqlite: false)
     case ("pg-latency", 3...4):
         guard let count = Int(arguments.count == 4 ? arguments[3] : "2000"), count > 0 else { fail("pg-latency: N must be a positive number") }
         try postgresLatency(url: arguments[2], count: count)

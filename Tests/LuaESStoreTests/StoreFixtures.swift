@@ -14,6 +14,10 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
     let open: @Sendable (TemporaryDirectory) throws -> any EventStore
     /// Removes storage kept outside the folder (a PostgreSQL schema) once the test is done.
     var dispose: @Sendable (TemporaryDirectory) -> Void = { _ in }
+    /// The largest append (and snapshot) in bytes the store documents, when it has a limit.
+    var maxAppendBytes: Int? = nil
+    /// False for a store whose `projections` is nil (DynamoDB's, so far).
+    var keepsViews = true
 
     var testDescription: String { name }
 
@@ -34,9 +38,13 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
                                     snapshots: try SQLiteEventStore(path: directory.path("snapshots.db")))
     }
 
-    /// Every store the contract applies to; PostgreSQL when the tests have a server
-    /// (`ESRUN_TEST_POSTGRES_URL`, see `PostgresTestServer`).
-    static let all: [StoreFactory] = [.memory, .sqlite, .middleware, .separateSnapshots] + (PostgresTestServer.url != nil ? [.postgres] : [])
+    /// Every store the contract applies to; PostgreSQL and DynamoDB when the tests have a server
+    /// (`ESRUN_TEST_POSTGRES_URL`, see `PostgresTestServer`; `ESRUN_TEST_DYNAMODB_ENDPOINT`, see `DynamoTestServer`).
+    static let all: [StoreFactory] = [.memory, .sqlite, .middleware, .separateSnapshots]
+        + (PostgresTestServer.url != nil ? [.postgres] : []) + (DynamoTestServer.endpoint != nil ? [.dynamo] : [])
+
+    /// The stores the projection contract applies to: those that keep views.
+    static let withViews: [StoreFactory] = all.filter(\.keepsViews)
 }
 
 /// A store of one kind on fresh storage, for one test. Keep it alive while the store is
