@@ -27,12 +27,14 @@ struct StoreOptions: ParsableArguments {
     var postgres: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Keep snapshots in a store of their own (Redis) instead of the event store.",
+        "Keep snapshots in a store of their own (Redis, DynamoDB) instead of the event store.",
         discussion: "redis://[USER:PASSWORD@]HOST[:PORT][/DB][?prefix=NAME&ttl=SECONDS&connect_timeout=S&pool=N]; "
             + "rediss://... for TLS, with tls_ca=PATH and tls_verify=full|none. A snapshot store that is down "
-            + "never fails a command: loads replay the events.",
+            + "never fails a command: loads replay the events. dynamodb://TABLE?... as for --dynamodb.",
         valueName: "url"))
     var snapshots: String?
+
+    @Option(name: .long, help: ArgumentHelp(
         "DynamoDB table shared by several esrun processes, instead of SQLite.",
         discussion: "dynamodb://TABLE[?region=R&endpoint=URL&create=true&feed_shards=N]; credentials from "
             + "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; region from AWS_REGION",
