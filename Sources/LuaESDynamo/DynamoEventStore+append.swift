@@ -100,10 +100,13 @@ extension DynamoEventStore {
             guard let id = event.commandID, firstPositions[id] == nil else { continue }
             firstPositions[id] = DynamoLayout.position(tick: tick, shard: shard, index: index)
         }
-        for (id, position) in firstPositions.sorted(by: { $0.value < $1.value }) {
-            let reference = DynamoValue.key(DynamoLayout.commandKey(id), position)
+        // One reference item per idempotency key, at a fixed sort key and only if absent: a key
+        // commits once (a second commit of it is cancelled by this condition, whatever stream).
+        let commandIDs = firstPositions.sorted { $0.value < $1.value }.map(\.key)
+        for id in commandIDs {
+            let reference = DynamoValue.key(DynamoLayout.commandKey(id), 0)
                 .merging(["sp": DynamoValue.string(streamKey), "sv": DynamoValue.number(last)]) { a, _ in a }
-            items.append(["Put": ["TableName": name, "Item": reference] as [String: Any]])
+            items.append(["Put": ["TableName": name, "Item": reference, "ConditionExpression": "attribute_not_exists(p)"] as [String: Any]])
         }
         let what = "appending \(count) events to \(stream)"
         do {
@@ -131,6 +134,9 @@ extension DynamoEventStore {
                 }
                 clock.observe(head?.int("lt") ?? tick)  // the stream's last commit has a later tick: go past it
                 return nil
+            }
+            if let taken = zip(commandIDs, reasons.dropFirst(4)).first(where: { $0.1 == "ConditionalCheckFailed" })?.0 {
+                throw StoreError.duplicateCommand(taken)
             }
             if reasons[0] == "ConditionalCheckFailed" {
                 let fence = try table.item(DynamoLayout.fenceKey(shard: shard), 0, while: "reading the feed fence")

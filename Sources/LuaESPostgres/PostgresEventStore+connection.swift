@@ -168,13 +168,18 @@ extension PostgresEventStore {
             + "user \(configuration.username))\(what): \(describe(error))"
         guard let error = error as? PSQLError else { return .unavailable(message) }
         let transient = switch error.code {
-        case .connectionError: !(error.underlying is NIOSSLError)
+        case .connectionError: !isTLSFailure(error.underlying)
         case .serverClosedConnection, .uncleanShutdown: true
         // 57P03 cannot_connect_now (starting up, shutting down), 53300 too_many_connections
         case .server: ["57P03", "53300"].contains(error.serverInfo?[.sqlState] ?? "")
         default: false
         }
         return transient ? .unavailable(message) : .io(message)
+    }
+
+    /// A failed TLS handshake or certificate check (NIOSSL reports a name mismatch as an "extra" error).
+    static func isTLSFailure(_ error: (any Error)?) -> Bool {
+        error is NIOSSLError || error is NIOSSLExtraError
     }
 
     /// The configuration of a connection made outside the pool (the schema check, probes).
@@ -195,7 +200,7 @@ extension PostgresEventStore {
             return "the server does not support TLS, which the URL's sslmode requires (sslmode=prefer or disable connects without it)"
         case .authMechanismRequiresPassword:
             return "the server asks for a password and none was given (put it in the URL or in PGPASSWORD)"
-        case .connectionError where error.underlying is NIOSSLError:
+        case .connectionError where isTLSFailure(error.underlying):
             return "the TLS handshake failed (is the server's certificate signed by a CA in sslrootcert, "
                 + "or by one the system trusts, and does it name the host?): \(error.underlying!)"
         default:

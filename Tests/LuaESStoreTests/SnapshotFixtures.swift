@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 import LuaESCore
+import LuaESDynamo
 import LuaESRedis
 import LuaESTestSupport
 @testable import LuaESStore
@@ -11,6 +12,8 @@ struct SnapshotStoreFactory: Sendable, CustomTestStringConvertible {
     let name: String
     let open: @Sendable (TemporaryDirectory) throws -> any SnapshotStore
     var dispose: @Sendable (TemporaryDirectory) -> Void = { _ in }
+    /// The largest snapshot in bytes the store documents, when it has a limit.
+    var maxBytes: Int? = nil
 
     var testDescription: String { name }
 
@@ -19,10 +22,12 @@ struct SnapshotStoreFactory: Sendable, CustomTestStringConvertible {
         name = events.name
         open = events.open
         dispose = events.dispose
+        maxBytes = events.maxAppendBytes
     }
 
-    init(name: String, open: @escaping @Sendable (TemporaryDirectory) throws -> any SnapshotStore) {
+    init(name: String, maxBytes: Int? = nil, open: @escaping @Sendable (TemporaryDirectory) throws -> any SnapshotStore) {
         self.name = name
+        self.maxBytes = maxBytes
         self.open = open
     }
 
@@ -48,9 +53,15 @@ struct SnapshotStoreFactory: Sendable, CustomTestStringConvertible {
                 url: RedisTestServer.adding("prefix=\(RedisTestServer.freshPrefix())", to: RedisTestServer.url ?? ""))))
     }
 
+    /// DynamoDB snapshots in a table of their own (`--snapshots dynamodb://`), dropped after the test.
+    static let dynamo = SnapshotStoreFactory(name: "DynamoSnapshotStore", maxBytes: 320_000) { _ in
+        try DynamoSnapshotStore(configuration: DynamoTestServer.configuration(table: DynamoTestServer.freshTable("snap")))
+    }
+
     /// Every snapshot store: each event store, Redis plain and over TLS when the tests have a
-    /// server (`ESRUN_TEST_REDIS_URL`), and the routing wrapper.
+    /// server (`ESRUN_TEST_REDIS_URL`), DynamoDB's own when they have moto, and the routing wrapper.
     static let all: [SnapshotStoreFactory] = StoreFactory.all.map(SnapshotStoreFactory.init) + [.separateSQLite]
+        + (DynamoTestServer.endpoint != nil ? [.dynamo] : [])
         + (RedisTestServer.isAvailable
             ? [.redis(RedisTestServer.url, name: "RedisSnapshotStore"), .separateRedis]
                 + (RedisTestServer.tlsURL != nil ? [.redis(RedisTestServer.tlsURL, name: "RedisSnapshotStore(TLS)")] : [])
