@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import Logging
+import LuaESStore
 import NIOCore
 import NIOHTTP1
 

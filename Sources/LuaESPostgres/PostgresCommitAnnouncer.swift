@@ -45,7 +45,7 @@ final class PostgresCommitAnnouncer: @unchecked Sendable {
         repeat {
             do {
                 let query: PostgresQuery = "SELECT pg_notify(\(channel), '')"
-                try await client.withConnection { connection in try await connection.query(query, logger: logger) }
+                _ = try await client.withConnection { connection in try await connection.query(query, logger: logger) }
             } catch {
                 logger.notice("announcing a commit to other nodes failed", metadata: ["error": "\(error)"])
             }

@@ -87,9 +87,12 @@ struct PostgresOutageTests {
                     } catch let error as StoreError where error.description.contains("may or may not have been committed") {
                         tallies.withLock { $0[writer].unknownOutcome += 1 }
                         // the stream says whether it was: read it once the server answers again
-                        while Date() < deadline, let read = try? store.version(of: stream) ?? nil {
-                            version = read
-                            break
+                        while Date() < deadline {
+                            if let read = try? store.version(of: stream) {
+                                version = read
+                                break
+                            }
+                            Thread.sleep(forTimeInterval: 0.05)
                         }
                     } catch {
                         tallies.withLock { $0[writer].other.append("\(error)") }
