@@ -19,6 +19,7 @@ esr_host *esr_open(void) {
     h->env_ref = h->engine_ref = h->errmt_ref = h->eventmt_ref = LUA_NOREF;
     h->L = lua_newstate(esr_alloc, h);
     if (h->L == NULL) {
+        esr_pool_destroy(&h->pool);
         free(h);
         return NULL;
     }
@@ -33,6 +34,7 @@ void esr_close(esr_host *h) {
     if (h == NULL) return;
     esr_watchdog_unregister(h);
     lua_close(h->L);
+    esr_pool_destroy(&h->pool);
     esr_buf_free(&h->out);
     esr_buf_free(&h->tmp);
     free(h->events);

@@ -14,8 +14,22 @@ struct esr_reply {
     char *kind, *code, *message;
 };
 
+// Small blocks of the Lua allocator (pool.c).
+#define ESR_POOL_STEP 16
+#define ESR_POOL_MAX 256
+typedef struct {
+    void *free[ESR_POOL_MAX / ESR_POOL_STEP]; // a free list per size class
+    void *slabs;                              // every slab, to free them at close
+    char *cursor;                             // the unused rest of the newest slab
+    size_t left;
+} esr_pool;
+void *esr_pool_realloc(esr_pool *p, void *ptr, size_t osize, size_t nsize);
+void esr_pool_free(esr_pool *p, void *ptr, size_t osize);
+void esr_pool_destroy(esr_pool *p);
+
 struct esr_host {
     lua_State *L;
+    esr_pool pool;
 
     // memory accounting (the allocator's userdata is the host)
     size_t used;

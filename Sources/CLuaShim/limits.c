@@ -20,7 +20,7 @@ void *esr_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
     esr_host *h = (esr_host *)ud;
     if (ptr == NULL) osize = 0; // osize then encodes the object's type, not a size
     if (nsize == 0) {
-        free(ptr);
+        esr_pool_free(&h->pool, ptr, osize);
         h->used -= osize;
         return NULL;
     }
@@ -34,7 +34,7 @@ void *esr_alloc(void *ud, void *ptr, size_t osize, size_t nsize) {
             return NULL;
         }
     }
-    void *p = realloc(ptr, nsize);
+    void *p = esr_pool_realloc(&h->pool, ptr, osize, nsize);
     if (p == NULL) return NULL;
     h->used = h->used - osize + nsize;
     return p;

@@ -24,6 +24,17 @@ public struct ReplayPage: Sendable {
         entries.removeAll(keepingCapacity: true)
     }
 
+    /// The row-reading stores' overload: a non-generic copy of two byte spans (the generic one
+    /// below, called across modules, runs unspecialised: witness tables and metadata per row).
+    public mutating func append(type: UnsafeBufferPointer<UInt8>, data: UnsafeBufferPointer<UInt8>, schema: Int, version: Int64) {
+        let t = bytes.count
+        bytes.append(contentsOf: type)
+        let d = bytes.count
+        bytes.append(contentsOf: data)
+        entries.append(Entry(typeOffset: t, typeLength: d - t, dataOffset: d, dataLength: bytes.count - d,
+                             schema: schema, version: version))
+    }
+
     public mutating func append<T: Collection, D: Collection>(type: T, data: D, schema: Int, version: Int64)
     where T.Element == UInt8, D.Element == UInt8 {
         let t = bytes.count

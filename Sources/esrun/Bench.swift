@@ -30,6 +30,10 @@ extension ESRun {
         @Option(help: "Connections wrk keeps open.")
         var connections = 64
 
+        @Option(help: ArgumentHelp("Run only the workloads whose names contain this text (repeatable).",
+                                   discussion: "The bulk append also runs when a selected workload reads what it wrote (replays, projections)."))
+        var only: [String] = []
+
         @Flag(help: "Small sizes that run in seconds (for CI); asserts nothing about speed.")
         var quick = false
 
@@ -58,6 +62,7 @@ extension ESRun {
             settings.executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe"))
                 ?? CommandLine.arguments[0]
             settings.path = db
+            settings.only = only
             settings.store = postgres.map(Self.postgresStore)
             let progress = BenchProgress()
             do {

@@ -21,7 +21,7 @@ struct ESRun: AsyncParsableCommand {
             """,
         version: LuaES.version,
         subcommands: [Run.self, Exec.self, State.self, History.self, Check.self, Serve.self, Repl.self, Test.self,
-                      Verify.self, Bench.self, ProjectionCommand.self, Tail.self],
+                      Verify.self, Bench.self, ProjectionCommand.self, Tail.self, BareRoute.self],
         defaultSubcommand: Run.self
     )
 

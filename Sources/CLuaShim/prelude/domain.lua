@@ -30,16 +30,25 @@ end
 
 -- Deep copy that reads through read-only views and refuses cycles.
 local ro_target = setmetatable({}, { __mode = "k" })
+-- `path` holds the tables being copied above this one (a cycle check); it is made only when
+-- a nested table is met, so a flat table (most event data) costs one new table.
 local function copy(v, depth, path)
   if type(v) ~= "table" then return v end
-  depth, path = depth or 0, path or {}
+  depth = depth or 0
   if depth > 100 then raise("invalid", "too_deep", "event data nests deeper than 100 levels", 4) end
   local src = ro_target[v] or v
-  if path[src] then raise("invalid", "cyclic", "event data holds a cyclic table", 4) end
-  path[src] = true
+  if path and path[src] then raise("invalid", "cyclic", "event data holds a cyclic table", 4) end
   local out = {}
-  for k, x in next, src do out[k] = copy(x, depth + 1, path) end
-  path[src] = nil
+  for k, x in next, src do
+    if type(x) == "table" then
+      path = path or {}
+      path[src] = true
+      out[k] = copy(x, depth + 1, path)
+      path[src] = nil
+    else
+      out[k] = x
+    end
+  end
   if getmetatable(src) == "json array" then setmetatable(out, P.array_mt) end
   return out
 end

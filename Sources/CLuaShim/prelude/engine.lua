@@ -7,7 +7,7 @@ local raise, base, hooks, registry, registry_order = S.raise, S.base, S.hooks, S
 local AGG_MT, is_event, copy, readonly = S.AGG_MT, S.is_event, S.copy, S.readonly
 local M_HOST, M_HANDLE, HANDLE, REPLAY = S.M_HOST, S.M_HANDLE, S.HANDLE, S.REPLAY
 local type, pairs, ipairs, next, tostring, pcall = type, pairs, ipairs, next, tostring, pcall
-local rawget, rawlen, setmetatable, getmetatable = rawget, rawlen, setmetatable, getmetatable
+local rawget, rawset, rawlen, setmetatable, getmetatable = rawget, rawset, rawlen, setmetatable, getmetatable
 local sfmt, tsort, tunpack, tpack, tconcat = string.format, table.sort, table.unpack, table.pack, table.concat
 local math_random = math.random
 
@@ -207,7 +207,9 @@ function engine.handle(name, state, command, args, key, version, meta, want_stat
     if not ok then
       raise("invalid", "bad_event_data", "event " .. name .. "." .. e.type .. " cannot be stored: " .. tostring(text), 1)
     end
-    events[i] = { type = e.type, schema = e.schema, json = text }
+    -- the event itself carries its encoding to the host (no table per event)
+    rawset(e, "json", text)
+    events[i] = e
   end
   -- on_append hooks: metadata per event, or a refusal (before replay: the state is untouched)
   local hook_meta = meta_base and hooks.run_append(d, command, ctx, events, meta_base) or ""

@@ -14,3 +14,12 @@ function Heavy.replay.Incremented(state, ev)
   for i = 1, 100 do t = (t + i * ev.by) % 1000003 end
   state.total = t
 end
+-- One command that emits `n` events (the emitting-commands workload).
+local Burst = aggregate('Burst', { snapshot_every = 0, initial = function() return { count = 0 } end })
+Burst:event('Incremented', { by = 'integer' })
+function Burst.handle.burst(state, cmd)
+  local out = {}
+  for i = 1, cmd.n do out[i] = Burst.Incremented{ by = 1 } end
+  return out
+end
+function Burst.replay.Incremented(state, ev) state.count = state.count + ev.by end

@@ -106,7 +106,7 @@ extension Engine {
         }
         let events = outcome.events.enumerated().map { i, e in
             NewEvent(type: e.type, schema: e.schema, data: e.data,
-                     meta: Self.eventMeta(members: outcome.eventMeta?[i] ?? members), commandID: request.idempotencyKey)
+                     meta: eventMeta(members: outcome.eventMeta?[i] ?? members), commandID: request.idempotencyKey)
         }
         return PreparedCommand(aggregate: agg, stream: stream, baseVersion: version, events: events,
                                state: outcome.state, stateJSON: outcome.stateJSON)

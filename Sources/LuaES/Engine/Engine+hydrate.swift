@@ -41,21 +41,37 @@ extension Engine {
     }
 
     /// Replays the stored events of `stream` after `version` (up to `upTo`) onto `state`,
-    /// page by page; returns the version reached.
+    /// page by page; returns the version reached. While Lua replays a full page, the next
+    /// one is read on another thread (`ReplayPrefetch`).
     func replayStored(_ agg: AggregateInfo, _ stream: StreamID, onto state: StateRef, after version: Int64,
                       upTo: Int64?) throws -> Int64 {
         var version = version
-        while true {
-            var limit = options.replayPageSize
-            if let upTo { limit = Int(min(Int64(limit), max(upTo - version, 0))) }
-            if limit == 0 { break }
-            try store.readReplayPage(&replayPage, of: stream, after: version, upTo: upTo, limit: limit)
-            guard let last = replayPage.lastVersion else { break }
-            try checkLoaded(agg, stream, page: replayPage)
-            try asEngineError { () throws(ScriptError) in try host.replay(replayPage, onto: state, aggregate: agg.name) }
+        func limit(after version: Int64) -> Int {
+            guard let upTo else { return options.replayPageSize }
+            return Int(min(Int64(options.replayPageSize), max(upTo - version, 0)))
+        }
+        var pageLimit = limit(after: version)
+        guard pageLimit > 0 else { return version }
+        try store.readReplayPage(&replayPage, of: stream, after: version, upTo: upTo, limit: pageLimit)
+        while let last = replayPage.lastVersion {
+            // A full page: more may follow, so read them meanwhile.
+            let nextLimit = limit(after: last)
+            let more = replayPage.count == pageLimit && nextLimit > 0
+            if more {
+                prefetch.start(store: store, stream: stream, after: last, upTo: upTo, limit: nextLimit)
+            }
+            do {
+                try checkLoaded(agg, stream, page: replayPage)
+                try asEngineError { () throws(ScriptError) in try host.replay(replayPage, onto: state, aggregate: agg.name) }
+            } catch {
+                prefetch.wait()
+                throw error
+            }
             options.statistics?.addReplayed(replayPage.count)
             version = last
-            if replayPage.count < limit { break }
+            guard more else { break }
+            try prefetch.finish(into: &replayPage)
+            pageLimit = nextLimit
         }
         return version
     }

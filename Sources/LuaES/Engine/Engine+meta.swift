@@ -30,7 +30,7 @@ extension Engine {
             members = "\"command\":" + JSONText.quote(request.command) + ",\"script_version\":" + JSONText.quote(agg.fingerprint)
             fixedMeta[cacheKey] = (agg.fingerprint, members)
         }
-        let commandID = JSONText.quote(request.idempotencyKey ?? Self.newID())
+        let commandID = JSONText.quote(request.idempotencyKey ?? newID())
         members += ",\"command_id\":" + commandID
         guard let extra = request.meta else {
             if let requestID = request.requestID.map(JSONText.quote) {
@@ -60,29 +60,10 @@ extension Engine {
     }
 
     /// One event's metadata: a fresh `event_id` and the command's members.
-    static func eventMeta(members: String) -> String {
+    func eventMeta(members: String) -> String {
         "{\"event_id\":\"" + newID() + "\"," + members + "}"
     }
 
-    /// A random (version 4) UUID in lowercase, formatted by hand: this runs for every event.
-    static func newID() -> String {
-        var generator = SystemRandomNumberGenerator()
-        var high = generator.next() as UInt64, low = generator.next() as UInt64
-        high = (high & ~0xF000) | 0x4000                       // version 4
-        low = (low & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000 // variant 10
-        let digits: [UInt8] = Array("0123456789abcdef".utf8)
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            var i = 0
-            func put(_ value: UInt64, _ nibbles: Int) {
-                for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
-                    buffer[i] = digits[Int((value >> UInt64(shift)) & 0xF)]
-                    i += 1
-                }
-            }
-            func dash() { buffer[i] = UInt8(ascii: "-"); i += 1 }
-            put(high >> 32, 8); dash(); put((high >> 16) & 0xFFFF, 4); dash(); put(high & 0xFFFF, 4); dash()
-            put(low >> 48, 4); dash(); put(low & 0xFFFF_FFFF_FFFF, 12)
-            return 36
-        }
-    }
+    /// A random (version 4) UUID in lowercase (`UUIDSource`).
+    func newID() -> String { ids.make() }
 }

@@ -21,6 +21,10 @@ public final class Engine {
     var fixedMeta: [String: (fingerprint: String, members: String)] = [:]
     /// Reused between hydrations, so a cold load allocates its page buffers once.
     var replayPage = ReplayPage()
+    /// Event and command ids.
+    var ids = UUIDSource()
+    /// Reads the next page of a long load while `replayPage` replays.
+    let prefetch = ReplayPrefetch()
     /// States handed to the cache so far (the memory budget is checked every few hundred).
     var puts = 0
     /// Receives `ctx.log` lines; stderr through the logger when nil.

@@ -11,6 +11,7 @@ import LuaESStore
 extension Benchmark {
     static let hotLabel = "HTTP commands, one hot counter"
     static let spreadLabel = "HTTP commands on 10,000 counters"
+    static let ceilingLabel = "HTTP ceiling: bare Hummingbird route"
 
     /// wrk's script (Sources/CToolScripts/lua/wrk_post.lua, compiled in).
     static let wrkScript = ToolScript.text("wrk_post")
@@ -24,37 +25,61 @@ extension Benchmark {
         }
         let wrkScript = dir.appendingPathComponent("post.lua").path
         try Self.wrkScript.write(toFile: wrkScript, atomically: true, encoding: .utf8)
+        // The ceiling first, in the same run: every esrun figure below is shown as a share of it.
+        var ceiling: Double?
+        if wants(Self.ceilingLabel) {
+            let bare = try RunningServer(executable: URL(fileURLWithPath: executable), arguments: ["bare-route", "--port", "0"],
+                                         log: dir.appendingPathComponent("bare.log"))
+            defer { bare.stop() }
+            let line = try drive(wrk: wrk, script: wrkScript, port: bare.port, keys: settings.keys, label: Self.ceilingLabel)
+            let rate = Self.field("requests", line) / (Self.field("duration_us", line) / 1e6)
+            ceiling = rate
+            report(Figure(name: Self.ceilingLabel, value: rate, unit: "requests/s",
+                          detail: Self.latencies(line) + "wrk -t2 -c\(settings.connections) -d\(settings.httpSeconds)s, "
+                            + "collects the body and answers JSON, nothing behind it"))
+        }
+        guard wants(Self.hotLabel) || wants(Self.spreadLabel) else { return }
         let store = settings.store?.serveArguments("http") ?? ["--db", dir.appendingPathComponent("http.db").path]
         let server = try RunningServer(executable: URL(fileURLWithPath: executable), arguments: [
             "serve", script, "--port", "0", "--workers", String(settings.workers), "--log-level", "error",
         ] + store, log: dir.appendingPathComponent("serve.log"))
         defer { server.stop() }
-        for (label, keys) in [(Self.hotLabel, 1), (Self.spreadLabel, settings.keys)] {
+        for (label, keys) in [(Self.hotLabel, 1), (Self.spreadLabel, settings.keys)] where wants(label) {
             let before = Self.groupCommits(port: server.port)
             let line = try drive(wrk: wrk, script: wrkScript, port: server.port, keys: keys, label: label)
             let after = Self.groupCommits(port: server.port)
-            func field(_ name: String) -> Double {
-                let pair = line.split(separator: " ").first { $0.hasPrefix(name + "=") }
-                return pair.flatMap { Double($0.dropFirst(name.count + 1)) } ?? 0
-            }
+            func field(_ name: String) -> Double { Self.field(name, line) }
             guard field("non2xx") == 0, field("requests") > 0 else {
                 throw EngineError.invalid("bench", "\(label): the server answered \(Int(field("non2xx"))) of "
                                             + "\(Int(field("requests"))) requests with an error status")
             }
             let errors = Int(field("socket_errors"))
-            report(Figure(name: label, value: field("requests") / (field("duration_us") / 1e6), unit: "commands/s",
-                          detail: String(format: "p50 %.3f ms, p99 %.3f ms, max %.1f ms, ", field("p50_us") / 1000,
-                                         field("p99_us") / 1000, field("max_us") / 1000)
+            let rate = field("requests") / (field("duration_us") / 1e6)
+            report(Figure(name: label, value: rate, unit: "commands/s",
+                          detail: Self.latencies(line)
                             + "\(Int(field("requests"))) requests, wrk -t2 -c\(settings.connections) -d\(settings.httpSeconds)s"
                             + (keys > 1 ? ", \(keys) counters" : "") + (errors > 0 ? ", \(errors) socket errors" : "")
-                            + Self.perTransaction(before, after)))
+                            + Self.perTransaction(before, after)
+                            + (ceiling.map { String(format: ", %.2f of the bare route", rate / $0) } ?? "")))
         }
         report(Figure(name: "peak memory, server", value: Double(server.peakMemoryKiB()) / 1024, unit: "MiB",
                       detail: "VmHWM of esrun serve after both HTTP workloads"))
     }
 
+    /// A number from wrk's `ESRUN name=value ...` line.
+    static func field(_ name: String, _ line: String) -> Double {
+        let pair = line.split(separator: " ").first { $0.hasPrefix(name + "=") }
+        return pair.flatMap { Double($0.dropFirst(name.count + 1)) } ?? 0
+    }
+
+    /// "p50 0.631 ms, p99 2.702 ms, max 12.0 ms, " from wrk's line.
+    static func latencies(_ line: String) -> String {
+        String(format: "p50 %.3f ms, p99 %.3f ms, max %.1f ms, ", field("p50_us", line) / 1000,
+               field("p99_us", line) / 1000, field("max_us", line) / 1000)
+    }
+
     private func skipHTTP(_ why: String) {
-        for label in [Self.hotLabel, Self.spreadLabel, "peak memory, server"] {
+        for label in [Self.ceilingLabel, Self.hotLabel, Self.spreadLabel, "peak memory, server"] {
             report(Figure(name: label, value: 0, unit: "skipped", detail: why))
         }
     }

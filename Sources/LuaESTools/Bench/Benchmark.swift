@@ -26,6 +26,9 @@ public struct Benchmark {
         public var path: String?
         /// Another store to measure instead of SQLite (`esrun bench --postgres`).
         public var store: BenchStore?
+        /// Run only the workloads whose names contain one of these (all when empty); the bulk
+        /// append runs when a selected workload reads what it wrote.
+        public var only: [String] = []
         public init() {}
     }
 
@@ -53,8 +56,9 @@ public struct Benchmark {
     public static let workloads = [
         "bulk append (batches of 1000)", "cold replay", "cold replay, exact instruction budget",
         "VM-bound replay, watchdog", "VM-bound replay, instruction budget", "load with snapshots every 100",
-        "sequential commands on 100 counters", "sequential commands, in-memory store", "projection catch-up",
-        "concurrent commands on 10,000 counters", "HTTP commands, one hot counter",
+        "sequential commands on 100 counters", "sequential commands, in-memory store",
+        "commands emitting 1000 events", "commands emitting 1000 events, in-memory store", "projection catch-up",
+        "concurrent commands on 10,000 counters", "HTTP ceiling: bare Hummingbird route", "HTTP commands, one hot counter",
         "HTTP commands on 10,000 counters", "peak memory", "peak memory, server",
     ]
 
@@ -85,11 +89,18 @@ public struct Benchmark {
         try await workloads(store: store, script: script, dir: dir)
     }
 
+    /// Whether `--only` selects the workload called `label`.
+    func wants(_ label: String) -> Bool {
+        settings.only.isEmpty || settings.only.contains { label.localizedCaseInsensitiveContains($0) }
+    }
+
     private func workloads(store: EventStore, script: String, dir: URL) async throws {
         try storeWorkloads(store: store, script: script)
-        try projectionCatchUp(store: store, script: script)
-        try await concurrentCommands(store: store, script: script)
-        try httpCommands(script: script, dir: dir)
+        if wants("projection catch-up") { try projectionCatchUp(store: store, script: script) }
+        if wants("concurrent commands on 10,000 counters") { try await concurrentCommands(store: store, script: script) }
+        if [Self.ceilingLabel, Self.hotLabel, Self.spreadLabel, "peak memory, server"].contains(where: wants) {
+            try httpCommands(script: script, dir: dir)
+        }
         report(Figure(name: "peak memory", value: Double(Self.peakMemoryKiB()) / 1024, unit: "MiB",
                       detail: "VmHWM of the bench process"))
     }
@@ -99,6 +110,10 @@ public struct Benchmark {
         let n = settings.events
         let stream = StreamID(aggregate: "Counter", key: "big")
         let batch = Array(repeating: NewEvent(type: "Incremented", data: #"{"by":1}"#, meta: #"{"command":"increment"}"#), count: 1000)
+        let readers = ["bulk append (batches of 1000)", "cold replay", "cold replay, exact instruction budget",
+                       "load with snapshots every 100", "projection catch-up",
+                       "VM-bound replay, watchdog", "VM-bound replay, instruction budget"]
+        guard readers.contains(where: wants) else { return try commandWorkloads(store: store, script: script) }
         let appendTime = try Self.seconds {
             var version: Int64 = 0
             while version < Int64(n) {
@@ -111,7 +126,8 @@ public struct Benchmark {
         report(Figure(name: "bulk append (batches of 1000)", value: Double(n) / appendTime, unit: "events/s",
                       detail: "\(n) events in \(Self.format(appendTime)) s"))
 
-        for (label, instructions) in [("cold replay", 0), ("cold replay, exact instruction budget", 100_000_000)] {
+        for (label, instructions) in [("cold replay", 0), ("cold replay, exact instruction budget", 100_000_000)]
+        where wants(label) {
             var options = EngineOptions()
             options.limits.replay.instructions = instructions
             let engine = try Engine(store: store, options: options)
@@ -122,14 +138,24 @@ public struct Benchmark {
             report(Figure(name: label, value: Double(n) / time, unit: "events/s", detail: "\(n) events in \(Self.format(time)) s"))
         }
 
-        try vmBoundReplay(script: script, batch: batch)
-        try snapshotLoads(store: store, from: stream, script: script)
-        try sequentialCommands(store: store, script: script, label: "sequential commands on 100 counters")
-        if settings.store != nil {
-            report(Figure(name: "sequential commands, in-memory store", value: 0, unit: "skipped",
-                          detail: Self.inMemoryOnly))
-        } else {
-            try sequentialCommands(store: InMemoryEventStore(), script: script, label: "sequential commands, in-memory store")
+        if ["VM-bound replay, watchdog", "VM-bound replay, instruction budget"].contains(where: wants) { try vmBoundReplay(script: script, batch: batch) }
+        if wants("load with snapshots every 100") { try snapshotLoads(store: store, from: stream, script: script) }
+        try commandWorkloads(store: store, script: script)
+    }
+
+    /// Sequential and emitting commands, on `store` and in memory.
+    private func commandWorkloads(store: EventStore, script: String) throws {
+        let sequential = "sequential commands on 100 counters", sequentialMemory = "sequential commands, in-memory store"
+        if wants(sequential) { try sequentialCommands(store: store, script: script, label: sequential) }
+        if wants(Self.emittingLabel) { try emittingCommands(store: store, script: script, label: Self.emittingLabel) }
+        for label in [sequentialMemory, Self.emittingMemoryLabel] where wants(label) {
+            if settings.store != nil {
+                report(Figure(name: label, value: 0, unit: "skipped", detail: Self.inMemoryOnly))
+            } else if label == sequentialMemory {
+                try sequentialCommands(store: InMemoryEventStore(), script: script, label: label)
+            } else {
+                try emittingCommands(store: InMemoryEventStore(), script: script, label: label)
+            }
         }
     }
 
