@@ -47,7 +47,7 @@ fi
 # Without one (none could be started, and ESRUN_TEST_DYNAMODB_ENDPOINT is not set) those tests are skipped.
 if [ -z "${ESRUN_TEST_DYNAMODB_ENDPOINT:-}" ]; then
   moto_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-moto-test.XXXXXX")
-  trap './scripts/postgres-test-server.sh stop "${pg_dir:-/nonexistent}"; ./scripts/moto-test-server.sh stop "$moto_dir"' EXIT
+  cleanup+=('./scripts/moto-test-server.sh stop "$moto_dir"')
   if endpoint=$(./scripts/moto-test-server.sh start "$moto_dir"); then
     export ESRUN_TEST_DYNAMODB_ENDPOINT=$endpoint
   else
