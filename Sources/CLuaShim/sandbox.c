@@ -13,16 +13,19 @@ static int prim_phase(lua_State *L) {
     return 1;
 }
 
-// set_phase(phase, label) -> previous phase, previous label
+// set_phase(phase, label[, fn]): the phase and the label errors name from now on; `fn`, the
+// function about to run, gives the fallback file:line. Runs once per replayed or projected
+// event, so it copies by hand and returns nothing (nobody restored the old values).
 static int prim_set_phase(lua_State *L) {
     esr_host *h = esr_host_of(L);
     int phase = (int)luaL_checkinteger(L, 1);
-    const char *label = luaL_optstring(L, 2, "");
-    lua_pushinteger(L, h->phase);
-    lua_pushstring(L, esr_label(h));
+    size_t len = 0;
+    const char *label = luaL_optlstring(L, 2, "", &len);
     if (phase < 0 || phase > 3) return luaL_error(L, "bad phase");
     h->phase = phase;
-    snprintf(h->label, sizeof h->label, "%s", label);
+    if (len >= sizeof h->label) len = sizeof h->label - 1;
+    memcpy(h->label, label, len);
+    h->label[len] = 0;
     h->lab_prefix = NULL;
     h->fallback_where[0] = 0;
     if (lua_type(L, 3) == LUA_TFUNCTION) {
@@ -31,7 +34,7 @@ static int prim_set_phase(lua_State *L) {
         if (lua_getinfo(L, ">S", &ar) && ar.source[0] == '@' && ar.linedefined > 0)
             snprintf(h->fallback_where, sizeof h->fallback_where, "%s:%d", ar.short_src, ar.linedefined);
     }
-    return 2;
+    return 0;
 }
 
 // cap(name, mask): raises a forbidden error unless the running phase is in mask

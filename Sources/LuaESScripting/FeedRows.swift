@@ -12,27 +12,55 @@ public struct FeedRows {
 
     public mutating func append(position: Int64, aggregate: String, key: String, version: Int64, type: String,
                                 schema: Int, recordedAt: Int64, data: String, meta: String) {
-        func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
         raw(count == 0 ? "{\"p\":" : ",{\"p\":")
-        raw(String(position))
+        integer(position)
         raw(",\"a\":")
-        raw(JSONText.quote(aggregate))
+        quoted(aggregate)
         raw(",\"k\":")
-        raw(JSONText.quote(key))
+        quoted(key)
         raw(",\"v\":")
-        raw(String(version))
+        integer(version)
         raw(",\"t\":")
-        raw(JSONText.quote(type))
+        quoted(type)
         raw(",\"s\":")
-        raw(String(schema))
+        integer(Int64(schema))
         raw(",\"r\":")
-        raw(String(recordedAt))
+        integer(recordedAt)
         raw(",\"d\":")
         raw(data)
         raw(",\"m\":")
         raw(meta.isEmpty ? "{}" : meta)
         bytes.append(UInt8(ascii: "}"))
         count += 1
+    }
+
+    // Straight into the buffer: this runs for every event of a catch-up, and a String per
+    // number or quoted name was a tenth of it.
+    private mutating func raw(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
+    private mutating func quoted(_ text: String) {
+        let utf8 = text.utf8
+        guard !utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C || $0 == 0x7F }) else {
+            return raw(JSONText.quote(text))
+        }
+        bytes.append(UInt8(ascii: "\""))
+        bytes.append(contentsOf: utf8)
+        bytes.append(UInt8(ascii: "\""))
+    }
+
+    private mutating func integer(_ value: Int64) {
+        if value < 0 { bytes.append(UInt8(ascii: "-")) }
+        var magnitude = value.magnitude
+        var width = 1
+        var probe = magnitude
+        while probe >= 10 { probe /= 10; width += 1 }
+        bytes.append(contentsOf: repeatElement(UInt8(ascii: "0"), count: width))
+        var i = bytes.count - 1
+        repeat {
+            bytes[i] = UInt8(ascii: "0") + UInt8(magnitude % 10)
+            magnitude /= 10
+            i -= 1
+        } while magnitude > 0
     }
 
     var json: String { String(decoding: bytes, as: UTF8.self) + "]" }

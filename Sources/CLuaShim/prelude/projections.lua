@@ -105,6 +105,14 @@ local function pseal(d)
     end
     if not found then s.unknown[#s.unknown + 1] = key end
   end
+  -- by aggregate, then stored type: the feed loop looks up without building "A.T" per event
+  s.by_aggregate = {}
+  for k, entry in pairs(s.match) do
+    local an, tn = smatch(k, "^(.-)%.(.+)$")
+    local types = s.by_aggregate[an] or {}
+    types[tn] = entry
+    s.by_aggregate[an] = types
+  end
   d.sealed = s
   return s
 end
@@ -284,10 +292,12 @@ function engine.project(name, events)
   if d == nil then raise("invalid", "unknown_projection", "no projection named " .. tostring(name), 1) end
   local s = pseal(d)
   local views = make_views(d)
+  local by_aggregate = s.by_aggregate
   local ok, err = pcall(function()
     for i = 1, #events do
       local e = events[i]
-      local entry = s.match[e.a .. "." .. e.t]
+      local types = by_aggregate[e.a]
+      local entry = types and types[e.t]
       if entry then
         local data = e.d
         if e.s < entry.ev.version then data = upcast(entry, data, e.s) end
