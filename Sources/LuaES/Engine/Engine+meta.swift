@@ -61,8 +61,25 @@ extension Engine {
 
     /// One event's metadata: a fresh `event_id` and the command's members.
     func eventMeta(members: String) -> String {
-        "{\"event_id\":\"" + newID() + "\"," + members + "}"
+        // written in one pass into a string of the final size: this runs for every event
+        var members = members
+        let (high, low) = ids.next()
+        return members.withUTF8 { tail in
+            let total = Self.eventIDPrefix.count + 36 + 2 + tail.count + 1
+            return String(unsafeUninitializedCapacity: total) { out in
+                var i = 0
+                for byte in Self.eventIDPrefix { out[i] = byte; i += 1 }
+                UUIDSource.format(high, low, into: out, at: i)
+                i += 36
+                out[i] = UInt8(ascii: "\""); out[i + 1] = UInt8(ascii: ","); i += 2
+                _ = UnsafeMutableBufferPointer(rebasing: out[i..<(i + tail.count)]).initialize(from: tail)
+                out[total - 1] = UInt8(ascii: "}")
+                return total
+            }
+        }
     }
+
+    private static let eventIDPrefix = Array("{\"event_id\":\"".utf8)
 
     /// A random (version 4) UUID in lowercase (`UUIDSource`).
     func newID() -> String { ids.make() }
