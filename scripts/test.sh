@@ -47,11 +47,23 @@ fi
 # Without one (none could be started, and ESRUN_TEST_DYNAMODB_ENDPOINT is not set) those tests are skipped.
 if [ -z "${ESRUN_TEST_DYNAMODB_ENDPOINT:-}" ]; then
   moto_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-moto-test.XXXXXX")
-  trap './scripts/postgres-test-server.sh stop "${pg_dir:-/nonexistent}"; ./scripts/moto-test-server.sh stop "$moto_dir"' EXIT
+  cleanup+=('./scripts/moto-test-server.sh stop "$moto_dir"')
   if endpoint=$(./scripts/moto-test-server.sh start "$moto_dir"); then
     export ESRUN_TEST_DYNAMODB_ENDPOINT=$endpoint
   else
     echo "WARNING: no moto (DynamoDB) server could be started: the DynamoDB tests will be SKIPPED" >&2
+  fi
+fi
+
+# A throwaway MongoDB wire-protocol server (nx-27017) for the MongoDB store's tests, stopped on exit.
+# Without one (none could be started, and ESRUN_TEST_MONGODB_URL is not set) those tests are skipped.
+if [ -z "${ESRUN_TEST_MONGODB_URL:-}" ]; then
+  mongo_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-mongo-test.XXXXXX")
+  cleanup+=('./scripts/mongo-test-server.sh stop "$mongo_dir"')
+  if url=$(./scripts/mongo-test-server.sh start "$mongo_dir"); then
+    export ESRUN_TEST_MONGODB_URL=$url
+  else
+    echo "WARNING: no MongoDB test server could be started: the MongoDB tests will be SKIPPED" >&2
   fi
 fi
 
