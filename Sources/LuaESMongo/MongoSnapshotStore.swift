@@ -50,11 +50,17 @@ public final class MongoSnapshotStore: SnapshotStore, @unchecked Sendable {
     public func saveSnapshot(_ snapshot: Snapshot) throws {
         if connection.isClosed { throw StoreError.closed }
         let stream = snapshot.stream
+        // {$and: [{_id}, {$or}]} and not {_id, $or}: the same filter to MongoDB, but nx-27017
+        // 0.8.1 (the test server) drops the _id of the latter and updates another stream's document.
         let filter = BSONDocument {
-            $0.append("_id", Self.id(stream))
-            $0.append("$or", array: [
-                BSONDocument { $0.append("fp", "$ne", snapshot.fingerprint) },
-                BSONDocument { $0.append("v", "$lte", snapshot.version) },
+            $0.append("$and", array: [
+                BSONDocument { $0.append("_id", Self.id(stream)) },
+                BSONDocument {
+                    $0.append("$or", array: [
+                        BSONDocument { $0.append("fp", "$ne", snapshot.fingerprint) },
+                        BSONDocument { $0.append("v", "$lte", snapshot.version) },
+                    ])
+                },
             ])
         }
         let update = BSONDocument {
