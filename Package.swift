@@ -179,7 +179,7 @@ let package = Package(
             "LuaESTools", "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTestSupport",
         ]),
         .testTarget(name: "esrunTests", dependencies: [
-            "esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools", "LuaESTestSupport", "LuaESRedis",
+            "esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools", "LuaESTestSupport", "LuaESRedis", "LuaESMongo",
         ]),
     ],
     swiftLanguageModes: [.v6]
