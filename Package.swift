@@ -41,6 +41,12 @@ let package = Package(
             name: "CSQLite",
             providers: [.apt(["libsqlite3-dev"])]
         ),
+        // libmongoc (the MongoDB store); shim.h keeps bson_t, a 128-byte aligned struct, on the C side.
+        .systemLibrary(
+            name: "CMongoc",
+            pkgConfig: "libmongoc-1.0",
+            providers: [.apt(["libmongoc-dev", "libbson-dev"])]
+        ),
         .systemLibrary(
             name: "CLibEdit",
             providers: [.apt(["libedit-dev"])]
@@ -121,11 +127,19 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The MongoDB store (events and snapshots) on libmongoc's client pool; no transactions needed.
+        .target(
+            name: "LuaESMongo",
+            dependencies: [
+                "LuaESCore", "LuaESStore", "CMongoc",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "esrun",
             dependencies: [
                 "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTools", "LuaESServer", "LuaESPostgres",
-                "LuaESRedis", "LuaESDynamo",
+                "LuaESRedis", "LuaESDynamo", "LuaESMongo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -144,7 +158,7 @@ let package = Package(
         ),
         // The store contract against every store, PostgreSQL included (the only test target with NIO below the CLI).
         .testTarget(name: "LuaESStoreTests", dependencies: [
-            "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESRedis", "LuaESDynamo", "store-probe", "LuaESTestSupport",
+            "LuaESCore", "LuaESStore", "LuaESPostgres", "LuaESRedis", "LuaESDynamo", "LuaESMongo", "store-probe", "LuaESTestSupport",
             .product(name: "PostgresNIO", package: "postgres-nio"),
             .product(name: "Logging", package: "swift-log"),
         ]),
@@ -165,7 +179,7 @@ let package = Package(
             "LuaESTools", "LuaES", "LuaESCore", "LuaESStore", "LuaESScripting", "LuaESTestSupport",
         ]),
         .testTarget(name: "esrunTests", dependencies: [
-            "esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools", "LuaESTestSupport", "LuaESRedis",
+            "esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools", "LuaESTestSupport", "LuaESRedis", "LuaESMongo",
         ]),
     ],
     swiftLanguageModes: [.v6]

@@ -3,7 +3,9 @@
 set -euo pipefail
 # lua-check: luacheck, the linter scripts/test.sh runs over the Lua prelude
 # wrk: the load generator of the HTTP bench workloads (esrun bench, and its test)
-needed=(liblua5.4-dev libsqlite3-dev libedit-dev pkg-config lua-check wrk)
+# libmongoc-dev, libbson-dev: the MongoDB store (LuaESMongo); python3-venv: the MongoDB test
+# server's virtual environment (scripts/mongo-test-server.sh)
+needed=(liblua5.4-dev libsqlite3-dev libedit-dev pkg-config lua-check wrk libmongoc-dev libbson-dev python3-venv)
 missing=()
 for pkg in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -55,4 +55,16 @@ if [ -z "${ESRUN_TEST_DYNAMODB_ENDPOINT:-}" ]; then
   fi
 fi
 
+# A throwaway MongoDB wire-protocol server (nx-27017) for the MongoDB store's tests, stopped on exit.
+# Without one (none could be started, and ESRUN_TEST_MONGODB_URL is not set) those tests are skipped.
+if [ -z "${ESRUN_TEST_MONGODB_URL:-}" ]; then
+  mongo_dir=$(mktemp -d "${TMPDIR:-/tmp}/esrun-mongo-test.XXXXXX")
+  cleanup+=('./scripts/mongo-test-server.sh stop "$mongo_dir"')
+  if url=$(./scripts/mongo-test-server.sh start "$mongo_dir"); then
+    export ESRUN_TEST_MONGODB_URL=$url
+  else
+    echo "WARNING: no MongoDB test server could be started: the MongoDB tests will be SKIPPED" >&2
+  fi
+fi
+
 swift test --skip-build --parallel --num-workers 2

@@ -38,7 +38,7 @@ extension ESRun {
         /// (an existing SQLite file, PostgreSQL or DynamoDB); check never creates a database.
         private func projectionStatuses(_ domain: DomainInfo) throws -> [ProjectionStatus]? {
             guard !domain.projections.isEmpty, !store.memory,
-                  store.postgres != nil || store.dynamodb != nil || FileManager.default.fileExists(atPath: store.db) else { return nil }
+                  store.postgres != nil || store.dynamodb != nil || store.mongodb != nil || FileManager.default.fileExists(atPath: store.db) else { return nil }
             let opened = try store.location.open()
             defer { try? opened.close() }
             guard let views = opened.projections else { return nil }

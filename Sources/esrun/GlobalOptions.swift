@@ -5,6 +5,7 @@ import LuaES
 import LuaESScripting
 import LuaESCore
 import LuaESDynamo
+import LuaESMongo
 import LuaESPostgres
 import LuaESStore
 import LuaESTools
@@ -27,10 +28,11 @@ struct StoreOptions: ParsableArguments {
     var postgres: String?
 
     @Option(name: .long, help: ArgumentHelp(
-        "Keep snapshots in a store of their own (Redis, DynamoDB) instead of the event store.",
+        "Keep snapshots in a store of their own (Redis, DynamoDB, MongoDB) instead of the event store.",
         discussion: "redis://[USER:PASSWORD@]HOST[:PORT][/DB][?prefix=NAME&ttl=SECONDS&connect_timeout=S&pool=N]; "
             + "rediss://... for TLS, with tls_ca=PATH and tls_verify=full|none. A snapshot store that is down "
-            + "never fails a command: loads replay the events. dynamodb://TABLE?... as for --dynamodb.",
+            + "never fails a command: loads replay the events. dynamodb://TABLE?... as for --dynamodb; "
+            + "mongodb://HOST/DATABASE?... as for --mongodb.",
         valueName: "url"))
     var snapshots: String?
 
@@ -40,6 +42,13 @@ struct StoreOptions: ParsableArguments {
             + "AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN; region from AWS_REGION",
         valueName: "url"))
     var dynamodb: String?
+
+    @Option(name: .long, help: ArgumentHelp(
+        "MongoDB database shared by several esrun processes, instead of SQLite (no replica set needed).",
+        discussion: "mongodb://[USER:PASSWORD@]HOST[:PORT]/DATABASE[?tls=true&tlsCAFile=PATH&authSource=DB&...]: "
+            + "a MongoDB connection string naming the database",
+        valueName: "url"))
+    var mongodb: String?
 
     @Option(name: .long, help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "warning"
@@ -51,6 +60,9 @@ struct StoreOptions: ParsableArguments {
         }
         if let dynamodb {
             do { return try .dynamodb(url: dynamodb) } catch { return .external(name: "dynamodb") { throw error } }
+        }
+        if let mongodb {
+            do { return try .mongodb(url: mongodb) } catch { return .external(name: "mongodb") { throw error } }
         }
         return memory ? .memory : .sqlite(path: db, durability: durable ? .full : .normal)
     }
@@ -73,6 +85,12 @@ struct StoreOptions: ParsableArguments {
             guard !memory else { throw ValidationError("--memory and --dynamodb exclude each other") }
             guard postgres == nil else { throw ValidationError("--postgres and --dynamodb exclude each other") }
             do { _ = try StoreLocation.dynamodb(url: dynamodb) } catch { throw ValidationError("\(error)") }
+        }
+        if let mongodb {
+            guard !memory else { throw ValidationError("--memory and --mongodb exclude each other") }
+            guard postgres == nil else { throw ValidationError("--postgres and --mongodb exclude each other") }
+            guard dynamodb == nil else { throw ValidationError("--dynamodb and --mongodb exclude each other") }
+            do { _ = try StoreLocation.mongodb(url: mongodb) } catch { throw ValidationError("\(error)") }
         }
         guard Logger.Level(rawValue: logLevel) != nil else {
             throw ValidationError("unknown log level '\(logLevel)'")

@@ -1,5 +1,6 @@
 import LuaESCore
 import LuaESDynamo
+import LuaESMongo
 import LuaESRedis
 import LuaESStore
 
@@ -9,6 +10,8 @@ enum SnapshotSchemes {
         "redis": { try SnapshotLocation.redis(url: $0) },
         "rediss": { try SnapshotLocation.redis(url: $0) },
         "dynamodb": { try SnapshotLocation.dynamodb(url: $0) },
+        "mongodb": { try SnapshotLocation.mongodb(url: $0) },
+        "mongodb+srv": { try SnapshotLocation.mongodb(url: $0) },
     ]
 
     /// Where `--snapshots URL` keeps snapshots.

@@ -59,9 +59,10 @@ struct SnapshotStoreFactory: Sendable, CustomTestStringConvertible {
     }
 
     /// Every snapshot store: each event store, Redis plain and over TLS when the tests have a
-    /// server (`ESRUN_TEST_REDIS_URL`), DynamoDB's own when they have moto, and the routing wrapper.
+    /// server (`ESRUN_TEST_REDIS_URL`), DynamoDB's own when they have moto, MongoDB's when they have a MongoDB, and the routing wrapper.
     static let all: [SnapshotStoreFactory] = StoreFactory.all.map(SnapshotStoreFactory.init) + [.separateSQLite]
         + (DynamoTestServer.endpoint != nil ? [.dynamo] : [])
+        + (MongoTestServer.url != nil ? [.mongo] : [])
         + (RedisTestServer.isAvailable
             ? [.redis(RedisTestServer.url, name: "RedisSnapshotStore"), .separateRedis]
                 + (RedisTestServer.tlsURL != nil ? [.redis(RedisTestServer.tlsURL, name: "RedisSnapshotStore(TLS)")] : [])

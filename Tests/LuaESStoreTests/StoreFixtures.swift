@@ -38,10 +38,12 @@ struct StoreFactory: Sendable, CustomTestStringConvertible {
                                     snapshots: try SQLiteEventStore(path: directory.path("snapshots.db")))
     }
 
-    /// Every store the contract applies to; PostgreSQL and DynamoDB when the tests have a server
-    /// (`ESRUN_TEST_POSTGRES_URL`, see `PostgresTestServer`; `ESRUN_TEST_DYNAMODB_ENDPOINT`, see `DynamoTestServer`).
+    /// Every store the contract applies to; PostgreSQL, DynamoDB and MongoDB when the tests have a server
+    /// (`ESRUN_TEST_POSTGRES_URL`, see `PostgresTestServer`; `ESRUN_TEST_DYNAMODB_ENDPOINT`, see `DynamoTestServer`;
+    /// `ESRUN_TEST_MONGODB_URL`, see `MongoTestServer`).
     static let all: [StoreFactory] = [.memory, .sqlite, .middleware, .separateSnapshots]
         + (PostgresTestServer.url != nil ? [.postgres] : []) + (DynamoTestServer.endpoint != nil ? [.dynamo] : [])
+        + (MongoTestServer.url != nil ? [.mongo] : [])
 
     /// The stores the projection contract applies to: those that keep views.
     static let withViews: [StoreFactory] = all.filter(\.keepsViews)

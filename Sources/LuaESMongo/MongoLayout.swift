@@ -1,0 +1,123 @@
+import LuaESStore
+
+/// The documents of a MongoDB store (see `MongoEventStore` for why they are so).
+///
+/// `commits` holds three kinds of documents, all under its two unique indexes,
+/// `stream_version` on (a, k, f) and `feed_position` on p:
+/// - a *commit*: one append, `{_id, a, k, f, l, p, t, e: [{y, s, d, m, c?}]}`: aggregate, key,
+///   first and last version, feed sequence number, time (ms), the events (type, schema,
+///   data, meta, command id). `_id` is the append's first command id, else an ObjectId;
+/// - a *gap fill* at a feed sequence number no commit took: `{_id: ObjectId, a: "", k: "\u{1}gap", f: p, l: p, p}`;
+/// - a *claim* of a further command id of an append with several: `{_id: ID, a: "", k: "\u{1}claim", f: -n, l: -n, p: -n, cs: seq}`.
+/// Gap fills and claims have the empty aggregate, which no append may use, and values of
+/// f and p of their own, so they never collide with commits on those indexes but where meant.
+///
+/// `counters` holds `{_id: "feed", n}`, the last sequence number handed out;
+/// `snapshots` one document a stream (`MongoSnapshotStore`).
+enum MongoLayout {
+    static let commits = "commits"
+    static let counters = "counters"
+    static let snapshots = "snapshots"
+    static let gapKey = "\u{1}gap"
+    static let claimKey = "\u{1}claim"
+
+    /// An event's position: its commit's sequence number × 2^20 + its index in the commit.
+    static let indexBits: Int64 = 20
+    static let maxEventsPerAppend = Int(1 << indexBits)
+    /// MongoDB's limit on one document (`maxBsonObjectSize`).
+    static let maxDocumentBytes = 16 * 1024 * 1024
+
+    static func position(sequence: Int64, index: Int) -> Int64 { sequence << indexBits | Int64(index) }
+    static func sequence(of position: Int64) -> Int64 { position >> indexBits }
+
+    static func streamFilter(_ stream: StreamID) -> BSONDocument {
+        BSONDocument {
+            $0.append("a", stream.aggregate)
+            $0.append("k", stream.key)
+        }
+    }
+
+    /// The commit document of `events` appended to `stream` after `expectedVersion`.
+    static func commit(id: String?, stream: StreamID, expectedVersion: Int64, sequence: Int64, recordedAt: Int64,
+                       events: [BSONDocument]) -> BSONDocument {
+        BSONDocument {
+            if let id { $0.append("_id", id) } else { $0.appendObjectID("_id") }
+            $0.append("a", stream.aggregate)
+            $0.append("k", stream.key)
+            $0.append("f", expectedVersion + 1)
+            $0.append("l", expectedVersion + Int64(events.count))
+            $0.append("p", sequence)
+            $0.append("t", recordedAt)
+            $0.append("e", array: events)
+        }
+    }
+
+    static func event(_ event: NewEvent) -> BSONDocument {
+        BSONDocument {
+            $0.append("y", event.type)
+            $0.append("s", Int64(event.schema))
+            $0.append("d", event.data)
+            $0.append("m", event.meta)
+            if let id = event.commandID { $0.append("c", id) }
+        }
+    }
+
+    static func gapFill(sequence: Int64) -> BSONDocument {
+        BSONDocument {
+            $0.appendObjectID("_id")
+            $0.append("a", "")
+            $0.append("k", gapKey)
+            $0.append("f", sequence)
+            $0.append("l", sequence)
+            $0.append("p", sequence)
+        }
+    }
+
+    static func claim(id: String, sequence: Int64, index: Int) -> BSONDocument {
+        let unique = -position(sequence: sequence, index: index) - 1
+        return BSONDocument {
+            $0.append("_id", id)
+            $0.append("a", "")
+            $0.append("k", claimKey)
+            $0.append("f", unique)
+            $0.append("l", unique)
+            $0.append("p", unique)
+            $0.append("cs", sequence)
+        }
+    }
+}
+
+/// A commit document read back.
+struct CommitDocument {
+    let stream: StreamID
+    let first: Int64
+    let sequence: Int64
+    let recordedAt: Int64
+    /// The events with their command ids.
+    let events: [(RecordedEvent, commandID: String?)]
+
+    /// Nil for a gap fill or a claim (no events), or a document that is not esrun's.
+    init?(_ document: BSONFields) {
+        guard let a = document["a"]?.string, !a.isEmpty, let k = document["k"]?.string,
+              let first = document["f"]?.int, let sequence = document["p"]?.int,
+              let list = document["e"]?.array else { return nil }
+        let stream = StreamID(aggregate: a, key: k)
+        let recordedAt = document["t"]?.int ?? 0
+        var events: [(RecordedEvent, String?)] = []
+        events.reserveCapacity(list.count)
+        for (index, element) in list.enumerated() {
+            guard let e = element.document, let type = e["y"]?.string, let data = e["d"]?.string else { return nil }
+            let recorded = RecordedEvent(position: MongoLayout.position(sequence: sequence, index: index), stream: stream,
+                                         version: first + Int64(index), type: type, schema: Int(e["s"]?.int ?? 1),
+                                         data: data, meta: e["m"]?.string ?? "{}", recordedAt: recordedAt)
+            events.append((recorded, e["c"]?.string))
+        }
+        self.stream = stream
+        self.first = first
+        self.sequence = sequence
+        self.recordedAt = recordedAt
+        self.events = events
+    }
+
+    var recorded: [RecordedEvent] { events.map(\.0) }
+}
