@@ -5,7 +5,7 @@ import LuaESStore
 /// Commands that emit many events: per event, what the engine adds to the store's own cost.
 extension Benchmark {
     static let emittingLabel = "commands emitting 1000 events"
-    static let emittingMemoryLabel = "commands emitting 1000 events, in-memory store"
+    static let emittingMemoryLabel = "commands emitting 1000 events, in memory"
     static let emittingCommands = 200
 
     /// 200 commands on one stream, each emitting 1000 events (validated, encoded, replayed, appended).

@@ -57,7 +57,7 @@ public struct Benchmark {
         "bulk append (batches of 1000)", "cold replay", "cold replay, exact instruction budget",
         "VM-bound replay, watchdog", "VM-bound replay, instruction budget", "load with snapshots every 100",
         "sequential commands on 100 counters", "sequential commands, in-memory store",
-        "commands emitting 1000 events", "commands emitting 1000 events, in-memory store", "projection catch-up",
+        "commands emitting 1000 events", "commands emitting 1000 events, in memory", "projection catch-up",
         "concurrent commands on 10,000 counters", "HTTP ceiling: bare Hummingbird route", "HTTP commands, one hot counter",
         "HTTP commands on 10,000 counters", "peak memory", "peak memory, server",
     ]
