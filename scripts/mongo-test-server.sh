@@ -57,7 +57,14 @@ start() {
 
 stop() {
     local dir=$1
-    if [ -f "$dir/server.pid" ]; then kill "$(cat "$dir/server.pid")" 2>/dev/null || log "stopping the server in $dir failed"; fi
+    local pid
+    if [ -f "$dir/server.pid" ]; then
+        pid=$(cat "$dir/server.pid")
+        kill "$pid" 2>/dev/null || log "stopping the server in $dir failed"
+        # nx-27017 may sit in a worker thread and ignore SIGTERM: give it 2 s, then SIGKILL
+        for _ in $(seq 1 20); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -0 "$pid" 2>/dev/null && kill -9 "$pid" 2>/dev/null
+    fi
     rm -rf "$dir"
 }
 
