@@ -2,9 +2,10 @@
 // blocks per table it makes (a command emitting 1000 events makes thousands), and glibc's
 // malloc spent a quarter of such a command in malloc, free and consolidation. Blocks up to
 // ESR_POOL_MAX bytes come from free lists per 16-byte size class, carved from 64 KiB slabs
-// that go back to the system only when the host closes (the process keeps its peak of small
-// blocks; `used` still counts only live bytes, which is what limits and the cache look at). Lua passes every block's size on realloc
-// and free, so a block's class is known without a header. One host, one thread: no locks.
+// that go back to the system only when the host closes: the process keeps its peak of small
+// blocks, while `used` still counts only live bytes (what the limits and the cache look at).
+// Lua passes every block's size on realloc and free, so a block's class is known without a
+// header. One host, one thread: no locks.
 #include "host_internal.h"
 #include <stdlib.h>
 #include <string.h>
