@@ -31,9 +31,18 @@ extension PostgresEventStore {
             done.signal()
         }
         detachedOnEventLoops(body)
-        done.wait()
-        return try outcome.result!.get()
+        // A connection the server lost mid-request can leave its answer pending for good
+        // (seen after a crash and restart): a caller waits this long, then hears that the
+        // outcome is unknown, instead of hanging. Every normal call ends far sooner.
+        guard done.wait(timeout: .now() + Self.blockingTimeout) == .success, let result = outcome.result else {
+            throw StoreError.io("PostgreSQL did not answer within \(Int(Self.blockingTimeout)) s; "
+                + "the operation may or may not have been committed")
+        }
+        return try result.get()
     }
+
+    /// How long a caller waits for PostgreSQL's answer before giving up (see `blocking`).
+    static let blockingTimeout: TimeInterval = 120
 
     /// Leases a pooled connection and runs `body` on it, mapping every failure to a
     /// `StoreError`. A failure from a lost connection (the server restarted) is retried on
