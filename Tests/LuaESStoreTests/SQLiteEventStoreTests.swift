@@ -76,7 +76,64 @@ struct SQLiteEventStoreTests {
         #expect(try store.headPosition() == 1)
         let check = try SQLiteConnection(path: path, readOnly: true)
         defer { try? check.close() }
-        #expect(try check.integer("PRAGMA user_version") == 2)
+        #expect(try check.integer("PRAGMA user_version") == SQLiteEventStore.schemaVersion)
+    }
+
+    @Test func aVersionTwoDatabaseIsRewrittenCompactlyAndReadsTheSame() throws {
+        let directory = try TemporaryDirectory()
+        let path = directory.path("old.db")
+        // a database as schema version 2 left it: one row per event with its whole metadata
+        let old = try SQLiteConnection(path: path, readOnly: false)
+        try old.execute("PRAGMA page_size = 1024; PRAGMA journal_mode = WAL;")
+        try old.execute(SQLiteEventStore.migrations[0] + SQLiteEventStore.migrations[1])
+        try old.execute("PRAGMA application_id = \(SQLiteEventStore.applicationID); PRAGMA user_version = 2;")
+        var expected: [RecordedEvent] = []
+        let insert = #"INSERT INTO events (aggregate, "key", version, type, schema, data, meta, recorded_at, command_id) "#
+            + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
+        var appends = metadataShapes().map(\.1)
+        for i in 0..<300 { appends.append(EngineMetaCommand(base: EngineMetaCommand.base(UInt64(1000 + i))).events(1 + i % 3)) }
+        var versions: [StreamID: Int64] = [:]
+        for (i, events) in appends.enumerated() {
+            let stream = StreamID(aggregate: i % 2 == 0 ? "Shapes" : "Counter", key: "s\(i % 7)")
+            for event in events {
+                let version = versions[stream, default: 0] + 1
+                versions[stream] = version
+                try old.withStatement(insert) { statement in
+                    try statement.bind(stream.aggregate, at: 1)
+                    try statement.bind(stream.key, at: 2)
+                    try statement.bind(version, at: 3)
+                    try statement.bind(event.type, at: 4)
+                    try statement.bind(event.schema, at: 5)
+                    try statement.bind(event.data, at: 6)
+                    try statement.bind(event.meta, at: 7)
+                    try statement.bind(1_700_000_000_000 + Int64(i), at: 8)
+                    try statement.bind(event.commandID, at: 9)
+                    _ = try statement.step()
+                }
+                expected.append(RecordedEvent(position: old.lastInsertedRowID, stream: stream, version: version,
+                                              type: event.type, schema: event.schema, data: event.data, meta: event.meta,
+                                              recordedAt: 1_700_000_000_000 + Int64(i)))
+            }
+        }
+        try old.close()
+
+        let store = try SQLiteEventStore(path: path)
+        defer { try? store.close() }
+        #expect(try store.events(after: 0, limit: 10_000) == expected)
+        for stream in versions.keys {
+            #expect(try store.events(of: stream) == expected.filter { $0.stream == stream })
+        }
+        #expect(try store.streams(of: nil) == versions.keys.sorted { ($0.aggregate, $0.key) < ($1.aggregate, $1.key) })
+        #expect(try store.events(forCommand: "order-7 \"quoted\" ü").count == 3)
+        let check = try SQLiteConnection(path: path, readOnly: true)
+        defer { try? check.close() }
+        #expect(try check.integer("PRAGMA user_version") == SQLiteEventStore.schemaVersion)
+        #expect(try check.integer("SELECT count(*) FROM events WHERE meta IS NULL") > 300, "followers share their head's metadata")
+        // and it goes on: appends after the upgrade
+        let stream = StreamID(aggregate: "Shapes", key: "s0")
+        let more = EngineMetaCommand(base: EngineMetaCommand.base(5000)).events(2)
+        let appended = try store.append(more, to: stream, expectedVersion: versions[stream]!)
+        #expect(try store.events(of: stream).suffix(2) == appended[...])
     }
 
     @Test func theFileIsTaggedAndInWALMode() throws {

@@ -86,7 +86,7 @@ private final class FailingReads: StoreMiddleware, @unchecked Sendable {
         var source = UUIDSource()
         var seen = Set<String>()
         for _ in 0..<5000 {
-            let id = source.make()
+            let id = source.next().text
             #expect(UUID(uuidString: id) != nil, "\(id)")
             #expect(id == id.lowercased())
             let chars = Array(id)
@@ -95,5 +95,23 @@ private final class FailingReads: StoreMiddleware, @unchecked Sendable {
             seen.insert(id)
         }
         #expect(seen.count == 5000, "the buffer is refilled, never reused")
+    }
+
+    @Test func eventIdsDerivedFromABaseAreVersionFourAndDistinct() {
+        var source = UUIDSource()
+        var seen = Set<UUIDBits>()
+        for _ in 0..<50 {
+            let base = source.next()
+            seen.insert(base)
+            for ordinal in 0..<1000 {
+                let id = base.event(ordinal)
+                #expect(id.base(ofEvent: ordinal) == base)
+                let text = Array(id.text)
+                #expect(text[14] == "4" && "89ab".contains(text[19]), "\(id.text)")
+                #expect(UUIDBits(text: id.text.utf8) == id)
+                seen.insert(id)
+            }
+        }
+        #expect(seen.count == 50 * 1001, "no event id equals another or its base")
     }
 }

@@ -41,7 +41,8 @@ import Testing
         #expect(store.hasPrefix("store") && store.contains("PostgreSQL"), "\(r.stdout)")
         let skipped = lines.filter { $0.dropFirst(41).hasPrefix("skipped") }.map { String($0.prefix(40)).trimmingCharacters(in: .whitespaces) }
         #expect(Set(skipped) == ["VM-bound replay, watchdog", "VM-bound replay, instruction budget",
-                                 "sequential commands, in-memory store", "commands emitting 1000 events, in memory"], "\(r.stdout)")
+                                 "sequential commands, in-memory store", "commands emitting 1000 events, in memory",
+                                 "bytes per event on disk"], "\(r.stdout)")
         for name in Benchmark.workloads where !skipped.contains(name) {
             let line = lines.first { $0.hasPrefix(name.padding(toLength: 40, withPad: " ", startingAt: 0)) }
             #expect((line.flatMap { Double($0.dropFirst(41).prefix { $0 != " " }) } ?? 0) > 0, "\(name): \(line ?? "none")")

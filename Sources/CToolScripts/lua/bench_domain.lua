@@ -23,3 +23,8 @@ function Burst.handle.burst(state, cmd)
   return out
 end
 function Burst.replay.Incremented(state, ev) state.count = state.count + ev.by end
+-- Small deposits on many accounts (the storage-footprint workload): 26 bytes of data per event.
+local Account = aggregate('Account', { snapshot_every = 0, initial = function() return { balance = 0 } end })
+Account:event('Deposited', { amount = 'integer', memo = 'string' })
+function Account.handle.deposit(state, cmd) return Account.Deposited{ amount = 100, memo = 'ab' } end
+function Account.replay.Deposited(state, ev) state.balance = state.balance + ev.amount end

@@ -80,9 +80,9 @@ extension Engine {
             throw EngineError.conflict(stream, expected: expected, actual: version)
         }
         let every = agg.snapshotEvery < 0 ? options.snapshotEvery : agg.snapshotEvery
-        let members: String
+        let members: String, base: UUIDBits
         do {
-            members = try commandMetaMembers(agg, request)
+            (members, base) = try commandMetaMembers(agg, request)
         } catch {
             putState(stream, state, version: version)
             throw error
@@ -106,7 +106,7 @@ extension Engine {
         }
         let events = outcome.events.enumerated().map { i, e in
             NewEvent(type: e.type, schema: e.schema, data: e.data,
-                     meta: eventMeta(members: outcome.eventMeta?[i] ?? members), commandID: request.idempotencyKey)
+                     meta: eventMeta(members: outcome.eventMeta?[i] ?? members, base: base, ordinal: i), commandID: request.idempotencyKey)
         }
         return PreparedCommand(aggregate: agg, stream: stream, baseVersion: version, events: events,
                                state: outcome.state, stateJSON: outcome.stateJSON)

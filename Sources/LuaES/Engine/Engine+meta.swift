@@ -9,8 +9,10 @@ import LuaESStore
 /// {"event_id":"…uuid…","command":"deposit","command_id":"…","correlation_id":"…","causation_id":"…",
 ///  "script_version":"<aggregate fingerprint>", …caller's members…, …on_append hooks' members…}
 /// ```
-/// - `event_id`: a fresh UUID per event (for de-duplication by consumers of the feed).
-/// - `command_id`: the command's idempotency key when given, else a fresh UUID per command.
+/// - `event_id`: a UUID per event (for de-duplication by consumers of the feed), derived from one
+///   fresh UUID per command, the base: the i-th event's id is `base.event(i)` (`UUIDBits`), so a
+///   store keeps the base once per commit instead of an id per event.
+/// - `command_id`: the command's idempotency key when given, else the base.
 /// - `correlation_id`: the caller's `correlation_id`, else its `request_id`, else `command_id`.
 /// - `causation_id`: the caller's `causation_id`, else `command_id`.
 /// - `script_version`: the aggregate's fingerprint (its replay code and upcasters).
@@ -19,9 +21,15 @@ import LuaESStore
 extension Engine {
     static let engineMetaKeys: Set<String> = ["event_id", "command", "command_id", "script_version"]
 
-    /// The members shared by every event of one command (all but `event_id`), as JSON object members.
+    /// The members shared by every event of one command (all but `event_id`), as JSON object
+    /// members, and the base of the command's event ids.
     /// - Throws: `EngineError.invalid` when the caller's metadata is not a JSON object or sets an engine key.
-    func commandMetaMembers(_ agg: AggregateInfo, _ request: CommandRequest) throws -> String {
+    func commandMetaMembers(_ agg: AggregateInfo, _ request: CommandRequest) throws -> (members: String, base: UUIDBits) {
+        let base = ids.next()
+        return (try commandMetaMembers(agg, request, base: base), base)
+    }
+
+    private func commandMetaMembers(_ agg: AggregateInfo, _ request: CommandRequest, base: UUIDBits) throws -> String {
         let cacheKey = agg.name + "\u{0}" + request.command
         var members: String
         if let fixed = fixedMeta[cacheKey], fixed.fingerprint == agg.fingerprint {
@@ -30,7 +38,7 @@ extension Engine {
             members = "\"command\":" + JSONText.quote(request.command) + ",\"script_version\":" + JSONText.quote(agg.fingerprint)
             fixedMeta[cacheKey] = (agg.fingerprint, members)
         }
-        let commandID = JSONText.quote(request.idempotencyKey ?? newID())
+        let commandID = request.idempotencyKey.map(JSONText.quote) ?? "\"" + base.text + "\""
         members += ",\"command_id\":" + commandID
         guard let extra = request.meta else {
             if let requestID = request.requestID.map(JSONText.quote) {
@@ -59,17 +67,17 @@ extension Engine {
         return members
     }
 
-    /// One event's metadata: a fresh `event_id` and the command's members.
-    func eventMeta(members: String) -> String {
+    /// The metadata of a command's `ordinal`-th event: its `event_id` and the command's members.
+    func eventMeta(members: String, base: UUIDBits, ordinal: Int) -> String {
         // written in one pass into a string of the final size: this runs for every event
         var members = members
-        let (high, low) = ids.next()
+        let id = base.event(ordinal)
         return members.withUTF8 { tail in
             let total = Self.eventIDPrefix.count + 36 + 2 + tail.count + 1
             return String(unsafeUninitializedCapacity: total) { out in
                 var i = 0
                 for byte in Self.eventIDPrefix { out[i] = byte; i += 1 }
-                UUIDSource.format(high, low, into: out, at: i)
+                id.write(into: out, at: i)
                 i += 36
                 out[i] = UInt8(ascii: "\""); out[i + 1] = UInt8(ascii: ","); i += 2
                 _ = UnsafeMutableBufferPointer(rebasing: out[i..<(i + tail.count)]).initialize(from: tail)
@@ -80,7 +88,4 @@ extension Engine {
     }
 
     private static let eventIDPrefix = Array("{\"event_id\":\"".utf8)
-
-    /// A random (version 4) UUID in lowercase (`UUIDSource`).
-    func newID() -> String { ids.make() }
 }

@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import LuaESCore
 
 /// Random (version 4) UUIDs for event and command ids, from 4 KiB of system randomness at a
 /// time: one read of /dev/urandom per 256 ids instead of two per id (the per-event cost of a
@@ -11,37 +12,13 @@ struct UUIDSource {
     private var pool = [UInt64](repeating: 0, count: 512)
     private var cursor = 512
 
-    /// A fresh id in lowercase, formatted by hand.
-    mutating func make() -> String {
-        let (high, low) = next()
-        return String(unsafeUninitializedCapacity: 36) { buffer in
-            Self.format(high, low, into: buffer, at: 0)
-            return 36
-        }
-    }
-
     /// The 128 bits of a fresh id, version and variant set.
-    mutating func next() -> (high: UInt64, low: UInt64) {
+    mutating func next() -> UUIDBits {
         if cursor + 2 > pool.count { refill() }
         let high = (pool[cursor] & ~0xF000) | 0x4000                                     // version 4
         let low = (pool[cursor + 1] & 0x3FFF_FFFF_FFFF_FFFF) | 0x8000_0000_0000_0000     // variant 10
         cursor += 2
-        return (high, low)
-    }
-
-    /// Writes the 36 characters of an id at `offset`.
-    static func format(_ high: UInt64, _ low: UInt64, into buffer: UnsafeMutableBufferPointer<UInt8>, at offset: Int) {
-        var i = offset
-        func put(_ value: UInt64, _ nibbles: Int) {
-            for shift in stride(from: (nibbles - 1) * 4, through: 0, by: -4) {
-                let digit = UInt8((value >> UInt64(shift)) & 0xF)
-                buffer[i] = digit < 10 ? 48 + digit : 87 + digit
-                i += 1
-            }
-        }
-        func dash() { buffer[i] = UInt8(ascii: "-"); i += 1 }
-        put(high >> 32, 8); dash(); put((high >> 16) & 0xFFFF, 4); dash(); put(high & 0xFFFF, 4); dash()
-        put(low >> 48, 4); dash(); put(low & 0xFFFF_FFFF_FFFF, 12)
+        return UUIDBits(high: high, low: low)
     }
 
     private mutating func refill() {

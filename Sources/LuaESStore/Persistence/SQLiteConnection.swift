@@ -13,6 +13,8 @@ final class SQLiteConnection {
     let path: String
     private(set) var handle: OpaquePointer?
     private var statements: [String: SQLiteStatement] = [:]
+    /// The stream and name ids this connection has seen (`SQLiteInterned`).
+    let interned = SQLiteInterned()
 
     /// Opens `path`; with `readOnly` false, creates the file when missing.
     init(path: String, readOnly: Bool) throws {

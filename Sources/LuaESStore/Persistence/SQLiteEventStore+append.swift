@@ -3,20 +3,22 @@ extension SQLiteEventStore {
     /// these sizes, largest first, so that SQLite runs one statement per 64 events.
     static let insertChunks = [64, 32, 16, 8, 4, 2, 1].map { (rows: $0, sql: insertEventsSQL(rows: $0)) }
 
-    /// An INSERT of `rows` events of one stream: ?1 aggregate, ?2 key, ?3 recorded_at, then
-    /// version, type, schema, data, meta, command_id for each row. Only the number of rows is in the SQL.
+    static let rowParameters = 10
+
+    /// An INSERT of `rows` events of one stream: ?1 the stream's id, then version, type, schema,
+    /// data, ordinal, meta, id, request, command_id, recorded_at for each row.
     static func insertEventsSQL(rows: Int) -> String {
         let values = (0..<rows).map { row in
-            let first = 4 + row * 6
-            return "(?1, ?2, ?\(first), ?\(first + 1), ?\(first + 2), ?\(first + 3), ?\(first + 4), ?3, ?\(first + 5))"
+            let first = 2 + row * rowParameters
+            return "(?1, " + (first..<(first + rowParameters)).map { "?\($0)" }.joined(separator: ", ") + ")"
         }
-        return #"INSERT INTO events (aggregate, "key", version, type, schema, data, meta, recorded_at, command_id) VALUES "#
-            + values.joined(separator: ", ")
+        return "INSERT INTO events (stream, version, type, schema, data, ordinal, meta, id, request, command_id, recorded_at) "
+            + "VALUES " + values.joined(separator: ", ")
     }
 
     static let commandTakenSQL = "SELECT 1 FROM events WHERE command_id = ?1 LIMIT 1"
 
-    static let maxVersionSQL = #"SELECT max(version) FROM events WHERE aggregate = ?1 AND "key" = ?2"#
+    static let maxVersionSQL = "SELECT max(version) FROM events WHERE stream = ?1"
 
     /// Appends `events` to `stream` as versions `expectedVersion + 1 ...`, in one transaction.
     /// - Throws: `StoreError.conflict` (nothing written) when the stream is not at
@@ -54,6 +56,7 @@ extension SQLiteEventStore {
                         return .success(recorded)
                     } catch let error as StoreError {
                         try writer.withStatement("ROLLBACK TO batch") { _ = try $0.step() }
+                        writer.interned.forgetPending()
                         try writer.withStatement("RELEASE batch") { _ = try $0.step() }
                         return .failure(error)
                     }
@@ -70,38 +73,29 @@ extension SQLiteEventStore {
             throw StoreError.conflict(stream, expected: expectedVersion, actual: actual)
         }
         try checkCommandsAreNew(events, on: writer)
+        let streamID = try writer.interned.streamID(stream, on: writer, create: true)!
+        let rows = try SQLiteStoredRow.rows(of: events, at: now, on: writer)
         var recorded: [RecordedEvent] = []
         recorded.reserveCapacity(events.count)
         do {
             var version = expectedVersion
-            var rest = events[...]
-            while !rest.isEmpty {
-                let (rows, sql) = Self.insertChunks.first { $0.rows <= rest.count }!
-                let chunk = rest.prefix(rows)
-                rest = rest.dropFirst(rows)
+            var start = 0
+            while start < rows.count {
+                let (count, sql) = Self.insertChunks.first { $0.rows <= rows.count - start }!
                 try writer.withStatement(sql) { statement in
-                    try statement.bind(stream.aggregate, at: 1)
-                    try statement.bind(stream.key, at: 2)
-                    try statement.bind(now, at: 3)
-                    var parameter: Int32 = 4
-                    var chunkVersion = version
-                    for event in chunk {
-                        chunkVersion += 1
-                        try statement.bind(chunkVersion, at: parameter)
-                        try statement.bind(event.type, at: parameter + 1)
-                        try statement.bind(event.schema, at: parameter + 2)
-                        try statement.bind(event.data, at: parameter + 3)
-                        try statement.bind(event.meta, at: parameter + 4)
-                        try statement.bind(event.commandID, at: parameter + 5)
-                        parameter += 6
+                    try statement.bind(streamID, at: 1)
+                    var parameter: Int32 = 2
+                    for (offset, row) in rows[start..<(start + count)].enumerated() {
+                        try row.bind(to: statement, at: parameter, version: version + 1 + Int64(offset))
+                        parameter += Int32(Self.rowParameters)
                     }
                     _ = try statement.step()
                     statement.clearBindings()
                 }
                 // The rows of one INSERT get consecutive rowids: each is max(rowid) + 1 and this
                 // connection holds the write lock.
-                var position = writer.lastInsertedRowID - Int64(rows) + 1
-                for event in chunk {
+                var position = writer.lastInsertedRowID - Int64(count) + 1
+                for event in events[start..<(start + count)] {
                     version += 1
                     recorded.append(RecordedEvent(
                         position: position, stream: stream, version: version,
@@ -109,6 +103,7 @@ extension SQLiteEventStore {
                         recordedAt: now))
                     position += 1
                 }
+                start += count
             }
         } catch let error as SQLiteError where error.isUniqueViolation {
             // The backstop: a version above max(version) is taken only if a stream has

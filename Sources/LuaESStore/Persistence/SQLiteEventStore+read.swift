@@ -2,25 +2,21 @@ import LuaESCore
 
 extension SQLiteEventStore {
     static let streamEventsSQL = """
-        SELECT position, version, type, schema, data, meta, recorded_at FROM events
-        WHERE aggregate = ?1 AND "key" = ?2 AND version > ?3 AND version <= ?4
-        ORDER BY version LIMIT ?5
+        SELECT \(SQLiteEventRows.columns) FROM events
+        WHERE stream = ?1 AND version > ?2 AND version <= ?3 ORDER BY version LIMIT ?4
         """
     static let replaySQL = """
         SELECT version, type, schema, data FROM events
-        WHERE aggregate = ?1 AND "key" = ?2 AND version > ?3 AND version <= ?4
-        ORDER BY version LIMIT ?5
+        WHERE stream = ?1 AND version > ?2 AND version <= ?3 ORDER BY version LIMIT ?4
         """
-    static let feedSQL = """
-        SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at FROM events
-        WHERE position > ?1 ORDER BY position LIMIT ?2
-        """
+    static let feedSQL = "SELECT \(SQLiteEventRows.columns) FROM events WHERE position > ?1 ORDER BY position LIMIT ?2"
+    /// From the first event of the command on; the caller stops at the next commit.
     static let commandEventsSQL = """
-        SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at FROM events
-        WHERE command_id = ?1 ORDER BY position
+        SELECT \(SQLiteEventRows.columns) FROM events
+        WHERE position >= (SELECT min(position) FROM events WHERE command_id = ?1) ORDER BY position
         """
-    static let streamsSQL = #"SELECT DISTINCT aggregate, "key" FROM events ORDER BY aggregate, "key""#
-    static let streamsOfAggregateSQL = #"SELECT DISTINCT aggregate, "key" FROM events WHERE aggregate = ?1 ORDER BY "key""#
+    static let streamsSQL = #"SELECT aggregate, "key" FROM streams ORDER BY aggregate, "key""#
+    static let streamsOfAggregateSQL = #"SELECT aggregate, "key" FROM streams WHERE aggregate = ?1 ORDER BY "key""#
 
     /// Events of `stream` with version > `after` (and <= `upTo` when given), in version order.
     /// - Parameter limit: at most this many events; nil for all.
@@ -32,23 +28,14 @@ extension SQLiteEventStore {
             let last = max(min(try Self.version(of: stream, on: reader), upTo ?? Int64.max), 0)
             var expected = max(last - max(after, 0), 0)  // both terms >= 0: cannot overflow
             if let limit { expected = min(expected, Int64(limit)) }
+            guard let id = try reader.interned.streamID(stream, on: reader) else { return [] }
             return try reader.withStatement(Self.streamEventsSQL) { statement in
-                try statement.bind(stream.aggregate, at: 1)
-                try statement.bind(stream.key, at: 2)
-                try statement.bind(after, at: 3)
-                try statement.bind(upTo ?? Int64.max, at: 4)
-                try statement.bind(limit ?? -1, at: 5)  // "If the LIMIT expression evaluates to a negative value ... no upper bound"
-                var events: [RecordedEvent] = []
-                events.reserveCapacity(Int(expected))
-                var type = ""
-                while try statement.step() {
-                    events.append(RecordedEvent(
-                        position: statement.int64(at: 0), stream: stream, version: statement.int64(at: 1),
-                        type: statement.string(at: 2, reusing: &type), schema: Int(statement.int64(at: 3)),
-                        data: statement.string(at: 4), meta: statement.string(at: 5),
-                        recordedAt: statement.int64(at: 6)))
-                }
-                return events
+                try statement.bind(id, at: 1)
+                try statement.bind(after, at: 2)
+                try statement.bind(upTo ?? Int64.max, at: 3)
+                try statement.bind(limit ?? -1, at: 4)  // "If the LIMIT expression evaluates to a negative value ... no upper bound"
+                var rows = SQLiteEventRows(on: reader)
+                return try rows.read(statement, capacity: Int(expected))
             }
         }
     }
@@ -58,15 +45,24 @@ extension SQLiteEventStore {
         page.removeAll()
         guard limit > 0 else { return }
         try withReader { reader in
+            guard let id = try reader.interned.streamID(stream, on: reader) else { return }
             try reader.withStatement(Self.replaySQL) { statement in
-                try statement.bind(stream.aggregate, at: 1)
-                try statement.bind(stream.key, at: 2)
-                try statement.bind(after, at: 3)
-                try statement.bind(upTo ?? Int64.max, at: 4)
-                try statement.bind(limit, at: 5)
+                try statement.bind(id, at: 1)
+                try statement.bind(after, at: 2)
+                try statement.bind(upTo ?? Int64.max, at: 3)
+                try statement.bind(limit, at: 4)
+                var typeID: Int64 = -1
+                var type: [UInt8] = []
                 while try statement.step() {
-                    page.append(type: statement.bytes(at: 1), data: statement.bytes(at: 3),
-                                schema: Int(statement.int64(at: 2)), version: statement.int64(at: 0))
+                    let rowType = statement.int64(at: 1)
+                    if rowType != typeID {
+                        type = Array(try reader.interned.name(rowType, on: reader).utf8)
+                        typeID = rowType
+                    }
+                    type.withUnsafeBufferPointer { typeBytes in
+                        page.append(type: typeBytes, data: statement.bytes(at: 3),
+                                    schema: Int(statement.int64(at: 2)), version: statement.int64(at: 0))
+                    }
                 }
             }
         }
@@ -79,7 +75,8 @@ extension SQLiteEventStore {
             try reader.withStatement(Self.feedSQL) { statement in
                 try statement.bind(position, at: 1)
                 try statement.bind(limit, at: 2)
-                return try Self.rowsWithStreams(statement, capacity: min(limit, 4096))
+                var rows = SQLiteEventRows(on: reader)
+                return try rows.read(statement, capacity: min(limit, 4096))
             }
         }
     }
@@ -89,7 +86,13 @@ extension SQLiteEventStore {
         try withReader { reader in
             try reader.withStatement(Self.commandEventsSQL) { statement in
                 try statement.bind(commandID, at: 1)
-                return try Self.rowsWithStreams(statement, capacity: 4)
+                var rows = SQLiteEventRows(on: reader)
+                // the command's events are consecutive: they end where another commit begins
+                var first = true
+                return try rows.read(statement, capacity: 4) { row in
+                    defer { first = false }
+                    return first || row.int64(at: 6) != 0 || (!row.isNull(at: 10) && row.string(at: 10) == commandID)
+                }
             }
         }
     }
@@ -101,9 +104,9 @@ extension SQLiteEventStore {
 
     /// The stream's version as `connection` sees it (in its transaction, if one is open).
     static func version(of stream: StreamID, on connection: SQLiteConnection) throws -> Int64 {
-        try connection.withStatement(maxVersionSQL) { statement in
-            try statement.bind(stream.aggregate, at: 1)
-            try statement.bind(stream.key, at: 2)
+        guard let id = try connection.interned.streamID(stream, on: connection) else { return 0 }
+        return try connection.withStatement(maxVersionSQL) { statement in
+            try statement.bind(id, at: 1)
             return try statement.step() ? statement.int64(at: 0) : 0
         }
     }
@@ -123,27 +126,5 @@ extension SQLiteEventStore {
                 return streams
             }
         }
-    }
-
-    /// Events from rows of (position, aggregate, key, version, type, schema, data, meta,
-    /// recorded_at), reusing the stream and type strings while rows repeat them.
-    static func rowsWithStreams(_ statement: SQLiteStatement, capacity: Int) throws -> [RecordedEvent] {
-        var events: [RecordedEvent] = []
-        events.reserveCapacity(capacity)
-        var aggregate = "", key = "", type = ""
-        var stream = StreamID(aggregate: "", key: "")
-        while try statement.step() {
-            let rowAggregate = statement.string(at: 1, reusing: &aggregate)
-            let rowKey = statement.string(at: 2, reusing: &key)
-            if rowAggregate != stream.aggregate || rowKey != stream.key {
-                stream = StreamID(aggregate: rowAggregate, key: rowKey)
-            }
-            events.append(RecordedEvent(
-                position: statement.int64(at: 0), stream: stream, version: statement.int64(at: 3),
-                type: statement.string(at: 4, reusing: &type), schema: Int(statement.int64(at: 5)),
-                data: statement.string(at: 6), meta: statement.string(at: 7),
-                recordedAt: statement.int64(at: 8)))
-        }
-        return events
     }
 }

@@ -5,10 +5,11 @@ extension SQLiteEventStore {
     static let applicationID: Int64 = 0x4553_524E
 
     /// The newest schema this build reads and writes (`PRAGMA user_version`).
-    static let schemaVersion: Int64 = 2
+    static let schemaVersion: Int64 = 3
 
-    /// `migrations[n]` brings a database from `user_version` n to n + 1. Each runs in the
-    /// transaction that also sets the new user_version, so it happens all or not at all.
+    /// `migrations[n]` brings a database from `user_version` n to n + 1 (2 to 3 is
+    /// `upgradeToCompactEvents`, in Swift). Each runs in the transaction that also sets the new
+    /// user_version, so it happens all or not at all.
     static let migrations: [String] = [
         // 0 -> 1. `position` is the rowid: SQLite gives a new row max(rowid) + 1, and
         // events are never deleted, so positions strictly increase. They are taken
@@ -112,15 +113,24 @@ extension SQLiteEventStore {
             // Looked at again under the write lock: another process may have just created it.
             version = try inspect(connection)
             while version < schemaVersion {
-                try connection.execute(migrations[Int(version)])
+                if version == 2 {
+                    try upgradeToCompactEvents(on: connection)
+                } else {
+                    try connection.execute(migrations[Int(version)])
+                }
                 version += 1
             }
             try connection.execute("PRAGMA application_id = \(applicationID); PRAGMA user_version = \(version);")
             try connection.execute("COMMIT")
+            connection.interned.commitPending()
         } catch {
+            connection.interned.forgetPending()
             if !connection.isAutocommit { try connection.execute("ROLLBACK") }
             throw error
         }
+        // An upgrade that rewrote the events leaves the old pages free: give them back.
+        let free = try connection.integer("PRAGMA freelist_count")
+        if free > 1024, free * 4 > (try connection.integer("PRAGMA page_count")) { try connection.execute("VACUUM") }
     }
 
     /// The schema version of an esrun database, 0 for an empty file.

@@ -130,8 +130,10 @@ public final class SQLiteEventStore: EventStore, @unchecked Sendable {
         do {
             let result = try body()
             try connection.withStatement("COMMIT") { _ = try $0.step() }
+            connection.interned.commitPending()
             return result
         } catch {
+            connection.interned.forgetPending()
             try rollBack(connection, after: error)
             throw error
         }

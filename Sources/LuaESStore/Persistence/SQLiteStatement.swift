@@ -74,6 +74,20 @@ final class SQLiteStatement {
         try check(code)
     }
 
+    /// Binds bytes as a BLOB, or NULL when nil.
+    func bind(blob value: [UInt8]?, at index: Int32) throws {
+        guard let value else {
+            try check(sqlite3_bind_null(handle, index))
+            return
+        }
+        let code = value.withUnsafeBytes { bytes in
+            // a non-null pointer for an empty blob, so the value is x'' and not NULL
+            sqlite3_bind_blob64(handle, index, bytes.baseAddress ?? UnsafeRawPointer(bitPattern: 1), UInt64(bytes.count),
+                                Self.transient)
+        }
+        try check(code)
+    }
+
     // MARK: Stepping
 
     /// Runs the statement one step: true when a row is available, false when it is done.
@@ -129,6 +143,20 @@ final class SQLiteStatement {
         let same = previous.utf8.withContiguousStorageIfAvailable { $0.elementsEqual(bytes) }
         if same != true { previous = String(decoding: bytes, as: UTF8.self) }
         return previous
+    }
+
+    /// SQLITE_INTEGER, SQLITE_TEXT, SQLITE_BLOB, SQLITE_NULL or SQLITE_FLOAT.
+    @inline(__always)
+    func type(at column: Int32) -> Int32 {
+        sqlite3_column_type(handle, column)
+    }
+
+    /// The column's BLOB bytes, valid until the next step or reset.
+    @inline(__always)
+    func blob(at column: Int32) -> UnsafeBufferPointer<UInt8> {
+        guard let bytes = sqlite3_column_blob(handle, column) else { return UnsafeBufferPointer(start: nil, count: 0) }
+        return UnsafeBufferPointer(start: bytes.assumingMemoryBound(to: UInt8.self),
+                                   count: Int(sqlite3_column_bytes(handle, column)))
     }
 
     /// The column's text bytes, valid until the next step or reset (no copy, no decoding).

@@ -59,7 +59,7 @@ public struct Benchmark {
         "sequential commands on 100 counters", "sequential commands, in-memory store",
         "commands emitting 1000 events", "commands emitting 1000 events, in memory", "projection catch-up",
         "concurrent commands on 10,000 counters", "HTTP ceiling: bare Hummingbird route", "HTTP commands, one hot counter",
-        "HTTP commands on 10,000 counters", "peak memory", "peak memory, server",
+        "HTTP commands on 10,000 counters", "bytes per event on disk", "peak memory", "peak memory, server",
     ]
 
     /// The bench domain (Sources/CToolScripts/lua/bench_domain.lua, compiled in).
@@ -101,6 +101,7 @@ public struct Benchmark {
         if [Self.ceilingLabel, Self.hotLabel, Self.spreadLabel, "peak memory, server"].contains(where: wants) {
             try httpCommands(script: script, dir: dir)
         }
+        if wants(Self.footprintLabel) { try storageFootprint(script: script, dir: dir) }
         report(Figure(name: "peak memory", value: Double(Self.peakMemoryKiB()) / 1024, unit: "MiB",
                       detail: "VmHWM of the bench process"))
     }
