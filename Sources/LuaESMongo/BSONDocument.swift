@@ -43,6 +43,14 @@ struct BSONDocument: Sendable {
         body.append(0)
     }
 
+    /// Binary, subtype 0 (generic).
+    mutating func append(_ name: String, binary value: [UInt8]) {
+        key(0x05, name)
+        Self.int32(Int32(value.count), into: &body)
+        body.append(0)
+        body += value
+    }
+
     mutating func append(_ name: String, _ value: Int64) {
         key(0x12, name)
         withUnsafeBytes(of: value.littleEndian) { body += $0 }

@@ -1,3 +1,4 @@
+import LuaESCore
 /// A BSON value read from a reply. Only the types the store writes and the server answers
 /// with are told apart; the others are `.other(type)`.
 indirect enum BSONValue: Sendable {
@@ -9,6 +10,7 @@ indirect enum BSONValue: Sendable {
     case int32(Int32)
     case int64(Int64)
     case objectID
+    case binary([UInt8])
     case null
     case other(UInt8)
 
@@ -25,6 +27,12 @@ indirect enum BSONValue: Sendable {
         case .double(let v) where v == v.rounded() && abs(v) < 9e15: Int64(v)
         default: nil
         }
+    }
+
+    /// A 16-byte binary as a UUID.
+    var uuid: UUIDBits? {
+        guard case .binary(let bytes) = self else { return nil }
+        return bytes.withUnsafeBufferPointer { UUIDBits(blob: $0) }
     }
 
     var document: BSONFields? {
@@ -109,8 +117,8 @@ private struct BSONReader {
         case 0x0A, 0x06, 0x7F, 0xFF: return .null
         case 0x10: return int32().map { .int32($0) }
         case 0x05:
-            guard let length = int32(), take(1) != nil, take(Int(length)) != nil else { return nil }
-            return .other(type)
+            guard let length = int32(), take(1) != nil, let raw = take(Int(length)) else { return nil }
+            return .binary(Array(raw))
         case 0x0B:
             guard cstring() != nil, cstring() != nil else { return nil }
             return .other(type)

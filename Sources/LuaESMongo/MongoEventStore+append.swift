@@ -40,7 +40,7 @@ extension MongoEventStore {
             throw StoreError.invalid("an append to \(stream) of \(batch.events.count) events: at most "
                 + "\(MongoLayout.maxEventsPerAppend - 1) in one append on MongoDB")
         }
-        let events = batch.events.map(MongoLayout.event)
+        let events = PackedEvent.pack(batch.events).map(MongoLayout.event)
         let size = MongoLayout.commit(id: batch.events.compactMap(\.commandID).first, stream: stream, expectedVersion: batch.expectedVersion,
                                       sequence: 0, recordedAt: 0, events: events).count
         guard size <= MongoLayout.maxDocumentBytes else {

@@ -4,9 +4,12 @@ import LuaESStore
 ///
 /// `commits` holds three kinds of documents, all under its two unique indexes,
 /// `stream_version` on (a, k, f) and `feed_position` on p:
-/// - a *commit*: one append, `{_id, a, k, f, l, p, t, e: [{y, s, d, m, c?}]}`: aggregate, key,
+/// - a *commit*: one append, `{_id, a, k, f, l, p, t, e: [{y, s, d, c?, …meta}]}`: aggregate, key,
 ///   first and last version, feed sequence number, time (ms), the events (type, schema,
-///   data, meta, command id). `_id` is the append's first command id, else an ObjectId;
+///   data, command id, metadata as `PackedEvent` keeps it: `m` verbatim; the head of a run `mt`
+///   template, `mb` base (16-byte binary), `mr` request id; a follower nothing or `mi`, its own
+///   id). Documents written before runs have `m` and `c` on every event, which reads the same.
+///   `_id` is the append's first command id, else an ObjectId;
 /// - a *gap fill* at a feed sequence number no commit took: `{_id: ObjectId, a: "", k: "\u{1}gap", f: p, l: p, p}`;
 /// - a *claim* of a further command id of an append with several: `{_id: ID, a: "", k: "\u{1}claim", f: -n, l: -n, p: -n, cs: seq}`.
 /// Gap fills and claims have the empty aggregate, which no append may use, and values of
@@ -52,14 +55,38 @@ enum MongoLayout {
         }
     }
 
-    static func event(_ event: NewEvent) -> BSONDocument {
+    static func event(_ event: PackedEvent) -> BSONDocument {
         BSONDocument {
             $0.append("y", event.type)
             $0.append("s", Int64(event.schema))
             $0.append("d", event.data)
-            $0.append("m", event.meta)
             if let id = event.commandID { $0.append("c", id) }
+            switch event.meta {
+            case .verbatim(let meta):
+                $0.append("m", meta)
+            case .head(let shared):
+                $0.append("mt", shared.template)
+                $0.append("mb", binary: shared.base.blob)
+                if let request = shared.request { $0.append("mr", request) }
+            case .follower(let own):
+                if let own { $0.append("mi", binary: own.blob) }
+            }
         }
+    }
+
+    /// An event document read back; nil when it is not one of ours.
+    static func packedEvent(_ e: BSONFields) -> PackedEvent? {
+        guard let type = e["y"]?.string, let data = e["d"]?.string else { return nil }
+        let meta: PackedEvent.Meta
+        if let text = e["m"]?.string {
+            meta = .verbatim(text)
+        } else if let template = e["mt"]?.string {
+            guard let base = e["mb"]?.uuid else { return nil }
+            meta = .head(SharedMeta(template: template, base: base, request: e["mr"]?.string))
+        } else {
+            meta = .follower(e["mi"]?.uuid)
+        }
+        return PackedEvent(type: type, schema: Int(e["s"]?.int ?? 1), data: data, commandID: e["c"]?.string, meta: meta)
     }
 
     static func gapFill(sequence: Int64) -> BSONDocument {
@@ -103,14 +130,17 @@ struct CommitDocument {
               let list = document["e"]?.array else { return nil }
         let stream = StreamID(aggregate: a, key: k)
         let recordedAt = document["t"]?.int ?? 0
-        var events: [(RecordedEvent, String?)] = []
-        events.reserveCapacity(list.count)
-        for (index, element) in list.enumerated() {
-            guard let e = element.document, let type = e["y"]?.string, let data = e["d"]?.string else { return nil }
-            let recorded = RecordedEvent(position: MongoLayout.position(sequence: sequence, index: index), stream: stream,
-                                         version: first + Int64(index), type: type, schema: Int(e["s"]?.int ?? 1),
-                                         data: data, meta: e["m"]?.string ?? "{}", recordedAt: recordedAt)
-            events.append((recorded, e["c"]?.string))
+        var packed: [PackedEvent] = []
+        packed.reserveCapacity(list.count)
+        for element in list {
+            guard let e = element.document, let event = MongoLayout.packedEvent(e) else { return nil }
+            packed.append(event)
+        }
+        guard let unpacked = PackedEvent.unpack(packed) else { return nil }
+        let events = unpacked.enumerated().map { index, event in
+            (RecordedEvent(position: MongoLayout.position(sequence: sequence, index: index), stream: stream,
+                           version: first + Int64(index), type: event.type, schema: event.schema,
+                           data: event.data, meta: event.meta, recordedAt: recordedAt), event.commandID)
         }
         self.stream = stream
         self.first = first

@@ -72,7 +72,7 @@ struct MongoEventStoreTests {
             #expect(Date().timeIntervalSince(started) >= 0.09, "it waited for the writer before filling")
             #expect(try store.events(after: 0, limit: 10) == first + later)
             let late = MongoLayout.commit(id: nil, stream: StreamID(aggregate: "Counter", key: "late"), expectedVersion: 0,
-                                          sequence: dead, recordedAt: 0, events: makeEvents(1).map(MongoLayout.event))
+                                          sequence: dead, recordedAt: 0, events: PackedEvent.pack(makeEvents(1)).map(MongoLayout.event))
             #expect(try store.connection.insert(late, into: MongoLayout.commits) == .duplicateKey)
             #expect(try store.events(after: 0, limit: 10) == first + later)
             let next = try store.append(makeEvents(1, start: 4), to: a, expectedVersion: 2)

@@ -14,7 +14,9 @@ import Testing
                 let event = events[start + ordinal]
                 if let shared = run.shared {
                     let id = run.ownIDs[ordinal] ?? shared.base.event(ordinal)
-                    out.append(SharedMeta.eventMeta(id: id, members: shared.members(commandKey: event.commandID)))
+                    let meta = SharedMeta.eventMeta(id: id, members: shared.members(commandKey: event.commandID))
+                    #expect(shared.eventMeta(id: id, commandKey: event.commandID) == meta, "both ways write the same")
+                    out.append(meta)
                 } else {
                     out.append(event.meta)
                 }

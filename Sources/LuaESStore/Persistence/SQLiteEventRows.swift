@@ -14,10 +14,10 @@ struct SQLiteEventRows {
     private struct Head {
         var position: Int64
         var recordedAt: Int64
-        /// Verbatim metadata (a run of one), else the run's members with their values put back.
+        /// Verbatim metadata (a run of one), else the run's shared metadata.
         var verbatim: String?
-        var members: String
-        var base: UUIDBits
+        var shared: SharedMeta
+        var commandKey: String?
     }
 
     private let connection: SQLiteConnection
@@ -71,7 +71,7 @@ struct SQLiteEventRows {
             meta = verbatim
         } else {
             let own = statement.type(at: 8) == SQLITE_BLOB && ordinal != 0 ? UUIDBits(blob: statement.blob(at: 8)) : nil
-            meta = SharedMeta.eventMeta(id: own ?? head.base.event(Int(ordinal)), members: head.members)
+            meta = head.shared.eventMeta(id: own ?? head.shared.base.event(Int(ordinal)), commandKey: head.commandKey)
         }
         return RecordedEvent(position: position, stream: stream, version: statement.int64(at: 2), type: type,
                              schema: Int(statement.int64(at: 4)), data: statement.string(at: 5), meta: meta,
@@ -100,7 +100,7 @@ struct SQLiteEventRows {
         switch statement.type(at: metaColumn) {
         case SQLITE_TEXT:
             return Head(position: position, recordedAt: recordedAt, verbatim: statement.string(at: metaColumn),
-                        members: "", base: UUIDBits(high: 0, low: 0))
+                        shared: SharedMeta(template: "", base: UUIDBits(high: 0, low: 0), request: nil), commandKey: nil)
         case SQLITE_INTEGER:
             template = try connection.interned.name(statement.int64(at: metaColumn), on: connection)
         case SQLITE_BLOB:
@@ -113,7 +113,7 @@ struct SQLiteEventRows {
         }
         let request = statement.isNull(at: offset + 3) ? nil : statement.string(at: offset + 3)
         let commandKey = statement.isNull(at: offset + 4) ? nil : statement.string(at: offset + 4)
-        let members = SharedMeta(template: template, base: base, request: request).members(commandKey: commandKey)
-        return Head(position: position, recordedAt: recordedAt, verbatim: nil, members: members, base: base)
+        return Head(position: position, recordedAt: recordedAt, verbatim: nil,
+                    shared: SharedMeta(template: template, base: base, request: request), commandKey: commandKey)
     }
 }

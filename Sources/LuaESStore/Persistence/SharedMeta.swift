@@ -58,6 +58,56 @@ public struct SharedMeta: Hashable, Sendable {
         return out
     }
 
+    /// The metadata text of the event with id `id` of this run, written in one pass into a string
+    /// of its final size (once per event read: a reader's hot path).
+    public func eventMeta(id: UUIDBits, commandKey: String?) -> String {
+        var quotedKey = commandKey.map(JSONText.quote) ?? ""
+        var template = self.template, request = self.request ?? ""
+        return quotedKey.withUTF8 { key in
+            request.withUTF8 { request in
+                template.withUTF8 { template in
+                    var total = Self.eventIDPrefix.count + 36 + 2 + 1
+                    for byte in template {
+                        switch byte {
+                        case Self.commandMarker: total += commandKey == nil ? 38 : key.count
+                        case Self.requestMarker: total += request.count + 2
+                        default: total += 1
+                        }
+                    }
+                    return String(unsafeUninitializedCapacity: total) { out in
+                        var i = 0
+                        func put(_ bytes: UnsafeBufferPointer<UInt8>) {
+                            for byte in bytes { out[i] = byte; i += 1 }
+                        }
+                        Self.eventIDPrefix.withUnsafeBufferPointer(put)
+                        id.write(into: out, at: i)
+                        i += 36
+                        out[i] = UInt8(ascii: "\""); out[i + 1] = UInt8(ascii: ","); i += 2
+                        for byte in template {
+                            switch byte {
+                            case Self.commandMarker where commandKey == nil:
+                                out[i] = UInt8(ascii: "\"")
+                                base.write(into: out, at: i + 1)
+                                out[i + 37] = UInt8(ascii: "\"")
+                                i += 38
+                            case Self.commandMarker:
+                                put(key)
+                            case Self.requestMarker:
+                                out[i] = UInt8(ascii: "\""); i += 1
+                                put(request)
+                                out[i] = UInt8(ascii: "\""); i += 1
+                            default:
+                                out[i] = byte; i += 1
+                            }
+                        }
+                        out[i] = UInt8(ascii: "}")
+                        return i + 1
+                    }
+                }
+            }
+        }
+    }
+
     /// `{"event_id":"<id>",<members>}`, written in one pass (once per event read or written).
     public static func eventMeta(id: UUIDBits, members: String) -> String {
         var members = members
