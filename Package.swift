@@ -180,7 +180,7 @@ let package = Package(
         ]),
         .testTarget(name: "esrunTests", dependencies: [
             "esrun", "LuaES", "LuaESCore", "LuaESStore", "LuaESServer", "LuaESTools", "LuaESTestSupport", "LuaESRedis", "LuaESMongo",
-        ]),
+        ], exclude: ["Fixtures"]),
     ],
     swiftLanguageModes: [.v6]
 )

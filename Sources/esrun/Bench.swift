@@ -45,7 +45,18 @@ extension ESRun {
                                    valueName: "url"))
         var postgres: String?
 
+        @Option(help: ArgumentHelp("Instead of the workloads: fill one SQLite file to each of these sizes and measure at each.",
+                                   discussion: "Comma-separated event counts, e.g. 1000000,10000000,30000000 (BENCHMARKS.md, growth).",
+                                   valueName: "sizes"))
+        var growth: String?
+
         func validate() throws {
+            if let growth {
+                guard postgres == nil else { throw ValidationError("--growth measures SQLite only") }
+                guard let sizes = Self.sizes(growth), !sizes.isEmpty else {
+                    throw ValidationError("--growth: comma-separated positive event counts, e.g. 1000000,10000000")
+                }
+            }
             guard let postgres else { return }
             guard db == nil else { throw ValidationError("--db and --postgres exclude each other") }
             guard !postgres.contains("schema=") else { throw ValidationError("--postgres: the bench chooses its own schemas") }
@@ -66,7 +77,7 @@ extension ESRun {
             settings.store = postgres.map(Self.postgresStore)
             let progress = BenchProgress()
             do {
-                try await Benchmark(settings: settings, report: { figure in
+                let benchmark = Benchmark(settings: settings, report: { figure in
                     progress.clear()
                     let name = figure.name.padding(toLength: 40, withPad: " ", startingAt: 0)
                     guard figure.unit != "text" else { return print("\(name) \(figure.detail)") }
@@ -77,7 +88,12 @@ extension ESRun {
                     }
                     print("\(name) \(value)  (\(figure.detail))")
                     fflush(nil)
-                }, progress: progress.update).run()
+                }, progress: progress.update)
+                if let growth, let sizes = Self.sizes(growth) {
+                    try benchmark.growth(stages: sizes)
+                } else {
+                    try await benchmark.run()
+                }
             } catch {
                 progress.clear()
                 throw report(error)
@@ -87,6 +103,12 @@ extension ESRun {
 }
 
 extension ESRun.Bench {
+    static func sizes(_ text: String) -> [Int]? {
+        let sizes = text.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard sizes.allSatisfy({ ($0 ?? 0) > 0 }) else { return nil }
+        return sizes.compactMap { $0 }
+    }
+
     /// A `BenchStore` on schemas of their own in the database at `url` (no `schema=` in it):
     /// `bench_<random>_<part>`, created empty on first use and dropped by `cleanUp`.
     static func postgresStore(url: String) -> BenchStore {
