@@ -34,6 +34,39 @@ import Testing
         }
     }
 
+    @Test func knownTemplatesMatchInOnePassAndReadBackExactly() {
+        let templates = MetaTemplates()
+        for round in 0..<2 {
+            for (name, events) in metadataShapes() {
+                let runs = MetaRun.runs(of: events[...], templates: templates)
+                #expect(unpacked(runs, events) == events.map(\.meta), "\(name), round \(round)")
+                #expect(runs == MetaRun.runs(of: events[...]), "\(name): the same runs with or without the cache")
+            }
+        }
+        // another call of a known command: found by matching, not made again
+        for command in [EngineMetaCommand(base: EngineMetaCommand.base(77), requestID: "zz99"),
+                        EngineMetaCommand(base: EngineMetaCommand.base(78), key: "another key"),
+                        EngineMetaCommand(base: EngineMetaCommand.base(79), extra: #""user":"ann","tags":["a","b"],"n":1.5"#)] {
+            _ = MetaRun.runs(of: EngineMetaCommand(base: EngineMetaCommand.base(1), key: command.key,
+                                                   requestID: command.requestID, extra: command.extra).events(1)[...],
+                             templates: templates)
+            let events = command.events(2)
+            let (id, members) = MetaRunPacker.split(events[0].meta)!
+            let hit = templates.match(members, id: id, commandKey: command.key)
+            #expect(hit != nil && hit == MetaRunPacker.share(members, id: id, commandKey: command.key))
+        }
+        // near misses fall back to the full packing
+        let known = EngineMetaCommand(base: EngineMetaCommand.base(80))
+        _ = MetaRun.runs(of: known.events(1)[...], templates: templates)
+        var other = known
+        other.command = "withdraw"
+        let (id, members) = MetaRunPacker.split(other.meta(0))!
+        #expect(templates.match(members, id: id, commandKey: nil) == nil)
+        let wrongID = SharedMeta.eventMeta(id: UUIDBits(high: 5, low: 6), members: known.members)
+        let (badID, sameMembers) = MetaRunPacker.split(wrongID)!
+        #expect(templates.match(sameMembers, id: badID, commandKey: nil) == nil, "the command id is not the base")
+    }
+
     @Test func aCommandOfTheEngineIsOneRunWithNothingPerEvent() {
         let command = EngineMetaCommand(base: EngineMetaCommand.base(1))
         let runs = MetaRun.runs(of: command.events(1000)[...])

@@ -5,11 +5,18 @@ import LuaESCore
 /// (`SharedMeta`), checking that what would be read back equals what was given.
 enum MetaRunPacker {
     /// The run that starts with `events.first` (never empty).
-    static func run(of events: ArraySlice<NewEvent>) -> MetaRun {
+    static func run(of events: ArraySlice<NewEvent>, templates: MetaTemplates?) -> MetaRun {
         let first = events[events.startIndex]
         let verbatim = MetaRun(count: 1, shared: nil, ownIDs: [])
         guard let (id, members) = split(first.meta) else { return verbatim }
-        guard let shared = share(members, id: id, commandKey: first.commandID) else { return verbatim }
+        let shared: SharedMeta
+        if let known = templates?.match(members, id: id, commandKey: first.commandID) {
+            shared = known
+        } else {
+            guard let made = share(members, id: id, commandKey: first.commandID) else { return verbatim }
+            templates?.remember(made.template)
+            shared = made
+        }
         var ownIDs: [UUIDBits?] = [nil]
         var ordinal = 1
         var index = events.index(after: events.startIndex)

@@ -12,6 +12,8 @@ final class SQLiteInterned {
     private var names: [Int64: String] = [:]
     private var pendingStreams: [StreamID] = []
     private var pendingNames: [String] = []
+    /// The templates this writer made last, tried first when packing (`MetaTemplates`).
+    let templates = MetaTemplates()
     /// Templates met once and kept inline; met again, they get a name (`templateID`).
     private var seenTemplates: Set<String> = []
 

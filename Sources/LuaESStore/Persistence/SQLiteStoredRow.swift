@@ -32,7 +32,7 @@ struct SQLiteStoredRow {
         rows.reserveCapacity(events.count)
         var lastType = "", lastTypeID: Int64 = 0
         var start = 0
-        for run in MetaRun.runs(of: events[...]) {
+        for run in MetaRun.runs(of: events[...], templates: writer.interned.templates) {
             for ordinal in 0..<run.count {
                 let event = events[start + ordinal]
                 if event.type != lastType || rows.isEmpty {

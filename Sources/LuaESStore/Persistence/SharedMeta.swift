@@ -142,12 +142,12 @@ public struct MetaRun: Sendable, Equatable {
     public var ownIDs: [UUIDBits?]
 
     /// Cuts `events` into runs: a run goes on while the events have the same members and
-    /// idempotency key.
-    public static func runs(of events: ArraySlice<NewEvent>) -> [MetaRun] {
+    /// idempotency key. `templates`, when given, are tried first and learn the new ones.
+    public static func runs(of events: ArraySlice<NewEvent>, templates: MetaTemplates? = nil) -> [MetaRun] {
         var runs: [MetaRun] = []
         var i = events.startIndex
         while i < events.endIndex {
-            let run = MetaRunPacker.run(of: events[i...])
+            let run = MetaRunPacker.run(of: events[i...], templates: templates)
             runs.append(run)
             i += run.count
         }
