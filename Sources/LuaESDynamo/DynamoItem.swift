@@ -35,8 +35,8 @@ struct CommitItem {
     var events: [NewEvent]
 
     /// Each event as `PackedEvent` keeps it: `m` verbatim metadata; the head of a run `mt`
-    /// template, `mb` base (16-byte binary), `mr` request id; a follower nothing or `mi` (its own
-    /// id). Items written before runs have `m` and `c` on every event, which reads the same.
+    /// template, `mb` base (16-byte binary), `mr` request id; heads and followers `mi`, their own
+    /// id when it does not derive from the base. Items written before runs have `m` and `c` on every event, which reads the same.
     var attributes: [String: Any] {
         let list: [Any] = PackedEvent.pack(events).map { event in
             var map: [String: Any] = ["y": DynamoValue.string(event.type), "v": DynamoValue.number(event.schema),
@@ -45,10 +45,11 @@ struct CommitItem {
             switch event.meta {
             case .verbatim(let meta):
                 map["m"] = DynamoValue.string(meta)
-            case .head(let shared):
+            case .head(let shared, let own):
                 map["mt"] = DynamoValue.string(shared.template)
                 map["mb"] = DynamoValue.binary(shared.base.blob)
                 if let request = shared.request { map["mr"] = DynamoValue.string(request) }
+                if let own { map["mi"] = DynamoValue.binary(own.blob) }
             case .follower(let own):
                 if let own { map["mi"] = DynamoValue.binary(own.blob) }
             }
@@ -65,7 +66,7 @@ struct CommitItem {
             let meta: Int
             switch e.meta {
             case .verbatim(let text): meta = text.utf8.count
-            case .head(let shared): meta = 40 + shared.template.utf8.count + (shared.request?.utf8.count ?? 0)
+            case .head(let shared, _): meta = 60 + shared.template.utf8.count + (shared.request?.utf8.count ?? 0)
             case .follower: meta = 20
             }
             return sum + 40 + e.type.utf8.count + e.data.utf8.count + meta + (e.commandID?.utf8.count ?? 0)
@@ -96,7 +97,7 @@ struct CommitItem {
                 meta = .verbatim(text)
             } else if let template = map.string("mt") {
                 guard let base = map.uuid("mb") else { return nil }
-                meta = .head(SharedMeta(template: template, base: base, request: map.string("mr")))
+                meta = .head(SharedMeta(template: template, base: base, request: map.string("mr")), map.uuid("mi"))
             } else {
                 meta = .follower(map.uuid("mi"))
             }

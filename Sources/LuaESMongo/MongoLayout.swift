@@ -7,8 +7,8 @@ import LuaESStore
 /// - a *commit*: one append, `{_id, a, k, f, l, p, t, e: [{y, s, d, c?, …meta}]}`: aggregate, key,
 ///   first and last version, feed sequence number, time (ms), the events (type, schema,
 ///   data, command id, metadata as `PackedEvent` keeps it: `m` verbatim; the head of a run `mt`
-///   template, `mb` base (16-byte binary), `mr` request id; a follower nothing or `mi`, its own
-///   id). Documents written before runs have `m` and `c` on every event, which reads the same.
+///   template, `mb` base (16-byte binary), `mr` request id; heads and followers `mi`, their own
+///   id, when it does not derive from the base). Documents written before runs have `m` and `c` on every event, which reads the same.
 ///   `_id` is the append's first command id, else an ObjectId;
 /// - a *gap fill* at a feed sequence number no commit took: `{_id: ObjectId, a: "", k: "\u{1}gap", f: p, l: p, p}`;
 /// - a *claim* of a further command id of an append with several: `{_id: ID, a: "", k: "\u{1}claim", f: -n, l: -n, p: -n, cs: seq}`.
@@ -64,10 +64,11 @@ enum MongoLayout {
             switch event.meta {
             case .verbatim(let meta):
                 $0.append("m", meta)
-            case .head(let shared):
+            case .head(let shared, let own):
                 $0.append("mt", shared.template)
                 $0.append("mb", binary: shared.base.blob)
                 if let request = shared.request { $0.append("mr", request) }
+                if let own { $0.append("mi", binary: own.blob) }
             case .follower(let own):
                 if let own { $0.append("mi", binary: own.blob) }
             }
@@ -82,7 +83,7 @@ enum MongoLayout {
             meta = .verbatim(text)
         } else if let template = e["mt"]?.string {
             guard let base = e["mb"]?.uuid else { return nil }
-            meta = .head(SharedMeta(template: template, base: base, request: e["mr"]?.string))
+            meta = .head(SharedMeta(template: template, base: base, request: e["mr"]?.string), e["mi"]?.uuid)
         } else {
             meta = .follower(e["mi"]?.uuid)
         }

@@ -92,6 +92,12 @@ struct SQLiteEventStoreTests {
             + "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)"
         var appends = metadataShapes().map(\.1)
         for i in 0..<300 { appends.append(EngineMetaCommand(base: EngineMetaCommand.base(UInt64(1000 + i))).events(1 + i % 3)) }
+        // as the previous release wrote them: a random event id each, not derived from the command id
+        for i in 0..<200 {
+            let command = EngineMetaCommand(base: EngineMetaCommand.base(UInt64(5000 + i)))
+            appends.append([NewEvent(type: "Deposited", data: "{}",
+                                     meta: SharedMeta.eventMeta(id: EngineMetaCommand.base(UInt64(90_000 + i)), members: command.members))])
+        }
         var versions: [StreamID: Int64] = [:]
         for (i, events) in appends.enumerated() {
             let stream = StreamID(aggregate: i % 2 == 0 ? "Shapes" : "Counter", key: "s\(i % 7)")
@@ -129,6 +135,8 @@ struct SQLiteEventStoreTests {
         defer { try? check.close() }
         #expect(try check.integer("PRAGMA user_version") == SQLiteEventStore.schemaVersion)
         #expect(try check.integer("SELECT count(*) FROM events WHERE meta IS NULL") > 300, "followers share their head's metadata")
+        #expect(try check.integer("SELECT count(*) FROM events WHERE typeof(meta) = 'integer'") > 450,
+                "the commands of one name and script share a template, random event ids or not")
         // and it goes on: appends after the upgrade
         let stream = StreamID(aggregate: "Shapes", key: "s0")
         let more = EngineMetaCommand(base: EngineMetaCommand.base(5000)).events(2)

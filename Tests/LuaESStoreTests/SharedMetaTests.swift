@@ -62,9 +62,13 @@ import Testing
         other.command = "withdraw"
         let (id, members) = MetaRunPacker.split(other.meta(0))!
         #expect(templates.match(members, id: id, commandKey: nil) == nil)
-        let wrongID = SharedMeta.eventMeta(id: UUIDBits(high: 5, low: 6), members: known.members)
-        let (badID, sameMembers) = MetaRunPacker.split(wrongID)!
-        #expect(templates.match(sameMembers, id: badID, commandKey: nil) == nil, "the command id is not the base")
+        // an event id that does not derive from the command id (written before ids were derived):
+        // the template still holds, the id is the event's own
+        let older = SharedMeta.eventMeta(id: UUIDBits(high: 5, low: 6), members: known.members)
+        let (olderID, sameMembers) = MetaRunPacker.split(older)!
+        #expect(templates.match(sameMembers, id: olderID, commandKey: nil)?.base == known.base)
+        let olderRuns = MetaRun.runs(of: [NewEvent(type: "T", data: "{}", meta: older)][...], templates: templates)
+        #expect(olderRuns[0].ownIDs == [UUIDBits(high: 5, low: 6)])
     }
 
     @Test func aCommandOfTheEngineIsOneRunWithNothingPerEvent() {
@@ -102,7 +106,14 @@ import Testing
         let events = ids.map { NewEvent(type: "T", data: "{}", meta: SharedMeta.eventMeta(id: $0, members: members)) }
         let runs = MetaRun.runs(of: events[...])
         #expect(runs.count == 1)
-        #expect(runs[0].ownIDs == [nil, nil, ids[2]])
+        #expect(runs[0].shared?.base == EngineMetaCommand().base, "the command id is the base")
+        #expect(runs[0].ownIDs == ids.map { $0 }, "none derives from the command id")
+        // without a command id in the members, the base is the one the first id derives from
+        let bare = ids.map { NewEvent(type: "T", data: "{}", meta: SharedMeta.eventMeta(id: $0, members: #""a":1"#)) }
+        let bareRuns = MetaRun.runs(of: bare[...])
+        #expect(bareRuns[0].shared?.base == ids[0].base(ofEvent: 0))
+        #expect(bareRuns[0].ownIDs == [nil, nil, ids[2]])
+        #expect(unpacked(bareRuns, bare) == bare.map(\.meta))
         #expect(unpacked(runs, events) == events.map(\.meta))
     }
 

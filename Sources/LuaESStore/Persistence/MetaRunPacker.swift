@@ -17,7 +17,7 @@ enum MetaRunPacker {
             templates?.remember(made.template)
             shared = made
         }
-        var ownIDs: [UUIDBits?] = [nil]
+        var ownIDs: [UUIDBits?] = [id == shared.base.event(0) ? nil : id]
         var ordinal = 1
         var index = events.index(after: events.startIndex)
         while index < events.endIndex {
@@ -65,13 +65,14 @@ enum MetaRunPacker {
     static func share(_ members: Substring, id: UUIDBits, commandKey: String?) -> SharedMeta? {
         let bytes = Array(members.utf8)
         guard !bytes.contains(SharedMeta.commandMarker), !bytes.contains(SharedMeta.requestMarker) else { return nil }
-        // The base: the command id when it is a UUID the first event id derives from (events the
-        // engine wrote without an idempotency key), else whatever base derives the first id.
+        // The base: without an idempotency key, the command id when it is a UUID (the engine's
+        // event ids derive from it; older ones did not, and are kept as the events' own ids), so
+        // that the template does not hold it; else whatever base derives the first id.
         var base = id.base(ofEvent: 0)
         var commandValue: [UInt8]?
         if let value = stringValue(of: "command_id", in: bytes) {
             commandValue = value
-            if commandKey == nil, let command = UUIDBits(text: value), command.event(0) == id { base = command }
+            if commandKey == nil, let command = UUIDBits(text: value) { base = command }
         }
         var template = bytes
         let command = commandKey.map { Array(JSONText.quote($0).utf8) } ?? quoted(Array(base.text.utf8))

@@ -80,10 +80,9 @@ public final class MetaTemplates {
             return i == members.count
         }
         guard matched else { return nil }
-        // without a key, a command id in the template must be the base the first event id derives from
+        // without a key, a command id in the template is the base (as `MetaRunPacker.share` chooses)
         let runBase: UUIDBits
         if key == nil, let base {
-            guard base.event(0) == id else { return nil }
             runBase = base
         } else {
             runBase = id.base(ofEvent: 0)

@@ -7,8 +7,8 @@ public struct PackedEvent: Sendable, Equatable {
     public enum Meta: Sendable, Equatable {
         /// The event's metadata as given (a run of one).
         case verbatim(String)
-        /// The first event of a run: what the run shares.
-        case head(SharedMeta)
+        /// The first event of a run: what the run shares, and its id when it does not derive from the base.
+        case head(SharedMeta, UUIDBits?)
         /// A later event of the run its last head began; its id when it does not derive from the base.
         case follower(UUIDBits?)
     }
@@ -38,7 +38,7 @@ public struct PackedEvent: Sendable, Equatable {
                 let event = events[start + ordinal]
                 let meta: Meta
                 if let shared = run.shared {
-                    meta = ordinal == 0 ? .head(shared) : .follower(run.ownIDs[ordinal])
+                    meta = ordinal == 0 ? .head(shared, run.ownIDs[0]) : .follower(run.ownIDs[ordinal])
                 } else {
                     meta = .verbatim(event.meta)
                 }
@@ -62,9 +62,9 @@ public struct PackedEvent: Sendable, Equatable {
             case .verbatim(let text):
                 head = nil
                 (meta, commandID) = (text, event.commandID)
-            case .head(let shared):
+            case .head(let shared, let own):
                 head = (shared, event.commandID, index)
-                (meta, commandID) = (shared.eventMeta(id: shared.base.event(0), commandKey: event.commandID), event.commandID)
+                (meta, commandID) = (shared.eventMeta(id: own ?? shared.base.event(0), commandKey: event.commandID), event.commandID)
             case .follower(let own):
                 guard let run = head else { return nil }
                 let id = own ?? run.shared.base.event(index - run.index)

@@ -18,6 +18,8 @@ struct SQLiteEventRows {
         var verbatim: String?
         var shared: SharedMeta
         var commandKey: String?
+        /// The head's own event id, when it does not derive from the base.
+        var ownID: UUIDBits?
     }
 
     private let connection: SQLiteConnection
@@ -70,7 +72,8 @@ struct SQLiteEventRows {
         if let verbatim = head.verbatim {
             meta = verbatim
         } else {
-            let own = statement.type(at: 8) == SQLITE_BLOB && ordinal != 0 ? UUIDBits(blob: statement.blob(at: 8)) : nil
+            let own = ordinal == 0 ? head.ownID
+                : statement.type(at: 8) == SQLITE_BLOB ? UUIDBits(blob: statement.blob(at: 8)) : nil
             meta = head.shared.eventMeta(id: own ?? head.shared.base.event(Int(ordinal)), commandKey: head.commandKey)
         }
         return RecordedEvent(position: position, stream: stream, version: statement.int64(at: 2), type: type,
@@ -100,7 +103,8 @@ struct SQLiteEventRows {
         switch statement.type(at: metaColumn) {
         case SQLITE_TEXT:
             return Head(position: position, recordedAt: recordedAt, verbatim: statement.string(at: metaColumn),
-                        shared: SharedMeta(template: "", base: UUIDBits(high: 0, low: 0), request: nil), commandKey: nil)
+                        shared: SharedMeta(template: "", base: UUIDBits(high: 0, low: 0), request: nil), commandKey: nil,
+                        ownID: nil)
         case SQLITE_INTEGER:
             template = try connection.interned.name(statement.int64(at: metaColumn), on: connection)
         case SQLITE_BLOB:
@@ -108,12 +112,15 @@ struct SQLiteEventRows {
         default:
             throw StoreError.io("\(connection.path): the event at position \(position) has no metadata")
         }
-        guard let base = UUIDBits(blob: statement.blob(at: offset + 2)) else {
+        let ids = statement.blob(at: offset + 2)
+        guard ids.count == 16 || ids.count == 32, let base = UUIDBits(blob: UnsafeBufferPointer(rebasing: ids[0..<16])) else {
             throw StoreError.io("\(connection.path): the event at position \(position) has no id base")
         }
+        let ownID = ids.count == 32 ? UUIDBits(blob: UnsafeBufferPointer(rebasing: ids[16..<32])) : nil
         let request = statement.isNull(at: offset + 3) ? nil : statement.string(at: offset + 3)
         let commandKey = statement.isNull(at: offset + 4) ? nil : statement.string(at: offset + 4)
         return Head(position: position, recordedAt: recordedAt, verbatim: nil,
-                    shared: SharedMeta(template: template, base: base, request: request), commandKey: commandKey)
+                    shared: SharedMeta(template: template, base: base, request: request), commandKey: commandKey,
+                    ownID: ownID)
     }
 }

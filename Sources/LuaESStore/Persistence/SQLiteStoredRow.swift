@@ -5,7 +5,8 @@ import LuaESCore
 ///
 /// The first row of a run (`MetaRun`), its head, has `ordinal` 0 and carries what the run's
 /// events share: `meta` (the template's name id, the template inline as a BLOB, or for a
-/// verbatim event the whole metadata as TEXT), `id` (the base of the event ids), `request`,
+/// verbatim event the whole metadata as TEXT), `id` (the base of the event ids, followed by the
+/// head's own id when it does not derive from the base), `request`,
 /// `command_id` and `recorded_at`. The other rows have their ordinal and at most an event id
 /// of their own: the head is the row at `position - ordinal`.
 struct SQLiteStoredRow {
@@ -22,6 +23,8 @@ struct SQLiteStoredRow {
     var ordinal: Int
     var meta: Meta
     var id: UUIDBits?
+    /// A head's own event id, written after the base in `id` (32 bytes then).
+    var headOwnID: UUIDBits?
     var request: String?
     var commandID: String?
     var recordedAt: Int64?
@@ -40,12 +43,13 @@ struct SQLiteStoredRow {
                     lastTypeID = try writer.interned.nameID(event.type, on: writer)
                 }
                 var row = SQLiteStoredRow(type: lastTypeID, schema: event.schema, data: event.data, ordinal: ordinal,
-                                          meta: .none, id: nil, request: nil, commandID: nil, recordedAt: nil)
+                                          meta: .none, id: nil, headOwnID: nil, request: nil, commandID: nil, recordedAt: nil)
                 if let shared = run.shared {
                     if ordinal == 0 {
                         row.meta = try writer.interned.templateID(shared.template, on: writer).map(Meta.name)
                             ?? .inline(Array(shared.template.utf8))
                         row.id = shared.base
+                        row.headOwnID = run.ownIDs[0]
                         row.request = shared.request
                         row.commandID = event.commandID
                         row.recordedAt = now
@@ -77,7 +81,7 @@ struct SQLiteStoredRow {
         case .inline(let bytes): try statement.bind(blob: bytes, at: first + 5)
         case .verbatim(let text): try statement.bind(text, at: first + 5)
         }
-        try statement.bind(blob: id?.blob, at: first + 6)
+        try statement.bind(blob: id.map { $0.blob + (headOwnID?.blob ?? []) }, at: first + 6)
         try statement.bind(request, at: first + 7)
         try statement.bind(commandID, at: first + 8)
         if let recordedAt { try statement.bind(recordedAt, at: first + 9) } else { try statement.bind(nil as String?, at: first + 9) }

@@ -138,7 +138,8 @@ public struct MetaRun: Sendable, Equatable {
     /// The run's shared metadata; nil when the first event's metadata does not have the engine's
     /// form: then the run is that one event, kept verbatim.
     public var shared: SharedMeta?
-    /// For each event of a shared run: nil when its id is `shared.base.event(ordinal)`, else its id.
+    /// For each event of a shared run, the first included: nil when its id is
+    /// `shared.base.event(ordinal)`, else its id (events written before ids were derived).
     public var ownIDs: [UUIDBits?]
 
     /// Cuts `events` into runs: a run goes on while the events have the same members and
