@@ -67,25 +67,9 @@ extension Engine {
         return members
     }
 
-    /// The metadata of a command's `ordinal`-th event: its `event_id` and the command's members.
+    /// The metadata of a command's `ordinal`-th event: its `event_id` and the command's members
+    /// (the form `SharedMeta` packs).
     func eventMeta(members: String, base: UUIDBits, ordinal: Int) -> String {
-        // written in one pass into a string of the final size: this runs for every event
-        var members = members
-        let id = base.event(ordinal)
-        return members.withUTF8 { tail in
-            let total = Self.eventIDPrefix.count + 36 + 2 + tail.count + 1
-            return String(unsafeUninitializedCapacity: total) { out in
-                var i = 0
-                for byte in Self.eventIDPrefix { out[i] = byte; i += 1 }
-                id.write(into: out, at: i)
-                i += 36
-                out[i] = UInt8(ascii: "\""); out[i + 1] = UInt8(ascii: ","); i += 2
-                _ = UnsafeMutableBufferPointer(rebasing: out[i..<(i + tail.count)]).initialize(from: tail)
-                out[total - 1] = UInt8(ascii: "}")
-                return total
-            }
-        }
+        SharedMeta.eventMeta(id: base.event(ordinal), members: members)
     }
-
-    private static let eventIDPrefix = Array("{\"event_id\":\"".utf8)
 }
