@@ -69,6 +69,9 @@ import Testing
         #expect(templates.match(sameMembers, id: olderID, commandKey: nil)?.base == known.base)
         let olderRuns = MetaRun.runs(of: [NewEvent(type: "T", data: "{}", meta: older)][...], templates: templates)
         #expect(olderRuns[0].ownIDs == [UUIDBits(high: 5, low: 6)])
+        let strict = MetaRun.runs(of: [NewEvent(type: "T", data: "{}", meta: older)][...], templates: templates, headOwnIDs: false)
+        #expect(strict[0].ownIDs == [nil] && strict[0].shared?.base == UUIDBits(high: 5, low: 6).base(ofEvent: 0))
+        #expect(unpacked(strict, [NewEvent(type: "T", data: "{}", meta: older)]) == [older])
     }
 
     @Test func aCommandOfTheEngineIsOneRunWithNothingPerEvent() {

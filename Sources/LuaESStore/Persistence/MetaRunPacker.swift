@@ -5,15 +5,18 @@ import LuaESCore
 /// (`SharedMeta`), checking that what would be read back equals what was given.
 enum MetaRunPacker {
     /// The run that starts with `events.first` (never empty).
-    static func run(of events: ArraySlice<NewEvent>, templates: MetaTemplates?) -> MetaRun {
+    static func run(of events: ArraySlice<NewEvent>, templates: MetaTemplates?, headOwnIDs: Bool = true) -> MetaRun {
         let first = events[events.startIndex]
         let verbatim = MetaRun(count: 1, shared: nil, ownIDs: [])
         guard let (id, members) = split(first.meta) else { return verbatim }
         let shared: SharedMeta
-        if let known = templates?.match(members, id: id, commandKey: first.commandID) {
+        if let known = templates?.match(members, id: id, commandKey: first.commandID),
+           headOwnIDs || known.base.event(0) == id {
             shared = known
         } else {
-            guard let made = share(members, id: id, commandKey: first.commandID) else { return verbatim }
+            guard let made = share(members, id: id, commandKey: first.commandID, headOwnIDs: headOwnIDs) else {
+                return verbatim
+            }
             templates?.remember(made.template)
             shared = made
         }
@@ -62,7 +65,7 @@ enum MetaRunPacker {
 
     /// The template of `members`, or nil when they hold a marker byte or the template does not
     /// give them back exactly.
-    static func share(_ members: Substring, id: UUIDBits, commandKey: String?) -> SharedMeta? {
+    static func share(_ members: Substring, id: UUIDBits, commandKey: String?, headOwnIDs: Bool = true) -> SharedMeta? {
         let bytes = Array(members.utf8)
         guard !bytes.contains(SharedMeta.commandMarker), !bytes.contains(SharedMeta.requestMarker) else { return nil }
         // The base: without an idempotency key, the command id when it is a UUID (the engine's
@@ -72,7 +75,7 @@ enum MetaRunPacker {
         var commandValue: [UInt8]?
         if let value = stringValue(of: "command_id", in: bytes) {
             commandValue = value
-            if commandKey == nil, let command = UUIDBits(text: value) { base = command }
+            if commandKey == nil, let command = UUIDBits(text: value), headOwnIDs || command.event(0) == id { base = command }
         }
         var template = bytes
         let command = commandKey.map { Array(JSONText.quote($0).utf8) } ?? quoted(Array(base.text.utf8))

@@ -143,12 +143,16 @@ public struct MetaRun: Sendable, Equatable {
     public var ownIDs: [UUIDBits?]
 
     /// Cuts `events` into runs: a run goes on while the events have the same members and
-    /// idempotency key. `templates`, when given, are tried first and learn the new ones.
-    public static func runs(of events: ArraySlice<NewEvent>, templates: MetaTemplates? = nil) -> [MetaRun] {
+    /// idempotency key. `templates`, when given, are tried first and learn the new ones. A store
+    /// that cannot keep an id of its own for a run's first event passes `headOwnIDs: false`: then a
+    /// first id never differs from `shared.base.event(0)` (a command id the first id does not derive
+    /// from stays in the template).
+    public static func runs(of events: ArraySlice<NewEvent>, templates: MetaTemplates? = nil,
+                            headOwnIDs: Bool = true) -> [MetaRun] {
         var runs: [MetaRun] = []
         var i = events.startIndex
         while i < events.endIndex {
-            let run = MetaRunPacker.run(of: events[i...], templates: templates)
+            let run = MetaRunPacker.run(of: events[i...], templates: templates, headOwnIDs: headOwnIDs)
             runs.append(run)
             i += run.count
         }
