@@ -2,12 +2,12 @@
 # esrun on PostgreSQL beside pgbench and Python's eventsourcing, on one server, in one run
 # (scripts/bench.sh postgres calls this). Each round runs, one after another on the same server:
 #   pgbench single-row INSERT into a table shaped like esrun's events (1 and 8 connections),
-#   pgbench CALL of esrun's append_events procedure (1 and 8 connections; no Swift client),
+#   pgbench CALL of esrun's append_events_v5 procedure (1 and 8 connections; no Swift client),
 #   store-probe postgres (esrun appends 1 and 8 threads, commands 1 engine and 4 engines),
 #   esrun bench --postgres (sequential, concurrent, esrun serve --postgres under wrk -t2 -c32),
 #   bench/peer_eventsourcing_postgres.py (eventsourcing's postgres module, 1 and 4 threads),
 #   and where one append's time goes: pgbench SELECT 1 beside store-probe pg-latency (postgres-nio
-#   round trips, the store's blocking bridge, time inside append_events).
+#   round trips, the store's blocking bridge, time inside append_events_v5).
 # Then bench/compare_postgres.py prints every rate as min-max over the rounds and the ratios.
 #
 #   scripts/bench.sh postgres                      a throwaway cluster (fsync on), 3 rounds
@@ -43,7 +43,7 @@ cluster=""
 if [ -z "${POSTGRES_URL:-}" ]; then
   cluster=$(mktemp -d /tmp/esrun-bench-pg.XXXXXX)
   POSTGRES_URL=$(scripts/postgres-test-server.sh start "$cluster")
-  # the time inside append_events per CALL (pg_stat_user_functions), for store-probe pg-latency
+  # the time inside append_events_v5 per CALL (pg_stat_user_functions), for store-probe pg-latency
   psql -q "$POSTGRES_URL" -c "ALTER SYSTEM SET track_functions = 'pl'" -c "SELECT pg_reload_conf()" >/dev/null
 fi
 suffix=$(od -An -N6 -tx1 /dev/urandom | tr -d ' \n')
@@ -62,7 +62,7 @@ CREATE TABLE $pgb.events (
     recorded_at bigint NOT NULL, command_id text, xid xid8 NOT NULL DEFAULT pg_current_xact_id(),
     UNIQUE (aggregate, "key", version));
 SQL
-# esrun makes its schema (events table and append_events procedure) on first use. The CALL passes no
+# esrun makes its schema (events table and append_events_v5 procedure) on first use. The CALL passes no
 # channel, as esrun does: it notifies after the CALL, once per round trip (PostgresCommitAnnouncer).
 .build/release/esrun tail --postgres "$POSTGRES_URL?schema=${pgb}_esrun" --limit 0
 # One event on a stream of its own per transaction (the random key never repeats in practice).
@@ -74,8 +74,9 @@ SQL
 echo "SELECT 1;" > "$out/select1.sql"
 cat > "$out/call.sql" <<SQL
 \set k random(1, 1000000000000)
-CALL ${pgb}_esrun.append_events(ARRAY['Counter'], ARRAY['c-' || :client_id || '-' || :k], ARRAY[0]::int8[], ARRAY[1]::int8[],
-    ARRAY['Incremented'], ARRAY[1]::int8[], ARRAY['{"by":1}'::bytea], ARRAY['{}'::bytea], ARRAY[''], ARRAY[false],
+CALL ${pgb}_esrun.append_events_v5(ARRAY['Counter'], ARRAY['c-' || :client_id || '-' || :k], ARRAY[0]::int8[], ARRAY[1]::int8[],
+    ARRAY['Incremented'], ARRAY[1]::int8[], ARRAY['{"by":1}'::bytea], ARRAY[0]::int8[], ARRAY[4]::int8[], ARRAY['{}'::bytea],
+    ARRAY['00000000-0000-0000-0000-000000000000'::uuid], ARRAY[''], ARRAY[''], ARRAY[false],
     0, 42, '', 0, NULL, NULL);
 SQL
 

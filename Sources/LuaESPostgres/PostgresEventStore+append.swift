@@ -16,16 +16,16 @@ import PostgresNIO
 // above a "new" one in position order. Hence the second half: each append takes its xid
 // and all its positions inside a critical section, a session-level advisory lock
 // (`pg_advisory_lock`, one per schema). An append is one CALL of the procedure
-// `append_events` (`+appendProcedure`) in a transaction of its own (autocommit): the
+// `append_events_v5` (`+appendProcedure`) in a transaction of its own (autocommit): the
 // procedure takes the lock first, then the xid (`pg_current_xact_id()`, so it is assigned
 // there and not before: nothing earlier in the transaction writes), then inserts every
 // batch (all the positions), then releases the lock, and only then COMMITs. Sections do
 // not overlap, so for any two appends the one with the smaller xid has all the smaller
 // positions. Therefore the rows with xid < xmin are exactly a prefix of the final position
 // order (minus rolled-back positions, which never appear): the feed returns that prefix
-// and a later read can only add rows after it. Nodes of an older build (five statements:
-// BEGIN, lock and xid, INSERT, unlock, COMMIT) take the same lock in the same order, so
-// they may share a schema with this one.
+// and a later read can only add rows after it. Every build that can write this schema
+// version takes the same lock in the same order; one of an older version fails instead of
+// writing (`+compactSchema`).
 //
 // The lock covers only the version checks and the INSERTs, not the commit's WAL flush, so
 // commits of different appends still overlap (and share flushes). A reader is held back
@@ -79,15 +79,16 @@ extension PostgresEventStore {
     /// The most batches one CALL carries (the subtransaction ids a backend caches).
     static let batchesPerCall = 64
 
-    /// One CALL of `append_events` with every non-empty batch: one round trip, one transaction.
+    /// One CALL of `append_events_v5` with every non-empty batch: one round trip, one transaction.
     private func commit(_ batches: [AppendBatch], what: String) throws -> [Result<[RecordedEvent], StoreError>] {
         let sent = batches.filter { !$0.events.isEmpty }
         let empty = StoreError.invalid("an append needs at least one event")
         guard !sent.isEmpty else { return batches.map { _ in .failure(empty) } }
         let (lockKey, logger, hooks) = (appendLockKey, self.logger, self.hooks)
         let now = Self.now()
+        lookUpTemplatesMetTwice()
         let query = Self.appendCall(sent, procedure: appendProcedureName, at: now, lockKey: lockKey,
-                                    channel: "", pause: hooks.pauseBeforeCommit?() ?? .zero)
+                                    channel: "", pause: hooks.pauseBeforeCommit?() ?? .zero, templates: templateSightings)
         let (positions, actual) = try withConnection(what, retry: .beforeBegin) { connection, progress in
             guard !connection.isClosed else { throw ConnectionClosedBeforeSending() }
             progress.hasBegun = true
@@ -135,18 +136,31 @@ extension PostgresEventStore {
         return outcomes
     }
 
-    /// `CALL append_events(...)` for `batches` (none empty), in the procedure's argument order.
+    /// Gives the templates met a second time their ids (one round trip, once per template and
+    /// node); if that fails they stay inline, which only costs room.
+    private func lookUpTemplatesMetTwice() {
+        let wanted = templateSightings.unresolved
+        guard !wanted.isEmpty else { return }
+        let (sightings, table, logger) = (templateSightings, templates, self.logger)
+        _ = try? withConnection("looking up metadata templates", retry: .always) { connection, _ in
+            try await sightings.lookUp(wanted, in: table, on: connection, logger: logger)
+        }
+    }
+
+    /// `CALL append_events_v5(...)` for `batches` (none empty), in the procedure's argument order.
     private static func appendCall(_ batches: [AppendBatch], procedure: String, at now: Int64, lockKey: Int64,
-                                   channel: String, pause: Duration) -> PostgresQuery {
-        let new = batches.flatMap(\.events)
+                                   channel: String, pause: Duration, templates: TemplateSightings) -> PostgresQuery {
+        var columns = PostgresEventColumns()
+        for batch in batches { columns.append(batch.events, sighting: templates.sighting) }
         let seconds = Double(pause.components.seconds) + Double(pause.components.attoseconds) / 1e18
         return """
             CALL \(unescaped: procedure)(
                 \(batches.map(\.stream.aggregate))::text[], \(batches.map(\.stream.key))::text[],
                 \(batches.map(\.expectedVersion))::int8[], \(batches.map { Int64($0.events.count) })::int8[],
-                \(new.map(\.type))::text[], \(new.map { Int64($0.schema) })::int8[],
-                \(new.map { ByteBuffer(string: $0.data) })::bytea[], \(new.map { ByteBuffer(string: $0.meta) })::bytea[],
-                \(new.map { $0.commandID ?? "" })::text[], \(new.map { $0.commandID != nil })::bool[],
+                \(columns.types)::text[], \(columns.schemas)::int8[], \(columns.data)::bytea[],
+                \(columns.ordinals)::int8[], \(columns.kinds)::int8[], \(columns.metas)::bytea[],
+                \(columns.ids)::uuid[], \(columns.templateIDs)::int8[],
+                \(columns.requests)::text[], \(columns.commandIDs)::text[], \(columns.hasCommand)::bool[],
                 \(now)::int8, \(lockKey)::int8, \(channel)::text, \(seconds)::float8, NULL, NULL)
             """
     }

@@ -21,7 +21,8 @@ extension PostgresEventStore {
     /// waiting there could never end. That is checked (a precondition). Any other thread
     /// works, a thread of Swift concurrency's cooperative pool included (it is held while
     /// it waits, but the operation does not need it).
-    static func blocking<T: Sendable>(_ operation: @escaping @Sendable () async throws -> T) throws -> T {
+    static func blocking<T: Sendable>(timeout: TimeInterval = blockingTimeout,
+                                      _ operation: @escaping @Sendable () async throws -> T) throws -> T {
         precondition(MultiThreadedEventLoopGroup.currentEventLoop == nil,
                      "PostgresEventStore is synchronous: call it from a worker thread, not an event loop")
         let outcome = Outcome<T>()
@@ -34,8 +35,8 @@ extension PostgresEventStore {
         // A connection the server lost mid-request can leave its answer pending for good
         // (seen after a crash and restart): a caller waits this long, then hears that the
         // outcome is unknown, instead of hanging. Every normal call ends far sooner.
-        guard done.wait(timeout: .now() + Self.blockingTimeout) == .success, let result = outcome.result else {
-            throw StoreError.io("PostgreSQL did not answer within \(Int(Self.blockingTimeout)) s; "
+        guard done.wait(timeout: .now() + timeout) == .success, let result = outcome.result else {
+            throw StoreError.io("PostgreSQL did not answer within \(Int(timeout)) s; "
                 + "the operation may or may not have been committed")
         }
         return try result.get()

@@ -1,3 +1,4 @@
+import Foundation
 import LuaESStore
 import PostgresNIO
 
@@ -6,27 +7,22 @@ extension PostgresEventStore {
     /// are committed but not yet settled (see the fence in `+append`).
     static let feedSettleWait: Duration = .seconds(2)
 
+    /// The quoted schema (`"esrun"`).
+    var quotedSchema: String { "\"\(configuration.schema)\"" }
+
     /// Events of `stream` with version > `after` (and <= `upTo` when given), in version order.
     /// A stream needs no fence: version n + 1 is only ever inserted once version n is committed.
     public func events(of stream: StreamID, after: Int64, upTo: Int64?, limit: Int?) throws -> [RecordedEvent] {
         if let limit, limit <= 0 { return [] }
-        let (events, logger) = (self.events, self.logger)
+        let (schema, logger) = (quotedSchema, self.logger)
         let query: PostgresQuery = """
-            SELECT position, version, type, schema, data, meta, recorded_at FROM \(unescaped: events)
-            WHERE aggregate = \(stream.aggregate) AND "key" = \(stream.key) AND version > \(after)
-              AND version <= \(upTo ?? Int64.max)
-            ORDER BY version LIMIT \(Int64(limit ?? Int.max))
+            SELECT \(unescaped: PostgresEventRows.columns) FROM \(unescaped: PostgresEventRows.from(schema: schema))
+            WHERE e.aggregate = \(stream.aggregate) AND e."key" = \(stream.key) AND e.version > \(after)
+              AND e.version <= \(upTo ?? Int64.max)
+            ORDER BY e.version LIMIT \(Int64(limit ?? Int.max))
             """
         return try withConnection("reading \(stream)", retry: .always) { connection, _ in
-            var result: [RecordedEvent] = []
-            let rows = try await connection.query(query, logger: logger)
-            for try await (position, version, type, schema, data, meta, recordedAt)
-                in rows.decode((Int64, Int64, String, Int, ByteBuffer, ByteBuffer, Int64).self) {
-                result.append(RecordedEvent(position: position, stream: stream, version: version, type: type,
-                                            schema: schema, data: String(buffer: data), meta: String(buffer: meta),
-                                            recordedAt: recordedAt))
-            }
-            return result
+            try await Self.read(query, schema: schema, on: connection, logger: logger)
         }
     }
 
@@ -36,55 +32,74 @@ extension PostgresEventStore {
     /// `feedSettleWait` for it, then returns what is settled.
     public func events(after position: Int64, limit: Int) throws -> [RecordedEvent] {
         guard limit > 0 else { return [] }
-        let (events, logger) = (self.events, self.logger)
+        let (schema, logger) = (quotedSchema, self.logger)
         let query: PostgresQuery = """
-            SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at,
-                   xid < pg_snapshot_xmin(pg_current_snapshot())
-            FROM \(unescaped: events) WHERE position > \(position) ORDER BY position LIMIT \(Int64(limit))
+            SELECT \(unescaped: PostgresEventRows.columns), e.xid < pg_snapshot_xmin(pg_current_snapshot())
+            FROM \(unescaped: PostgresEventRows.from(schema: schema)) WHERE e.position > \(position)
+            ORDER BY e.position LIMIT \(Int64(limit))
             """
         return try withConnection("reading the feed", retry: .always) { connection, _ in
             let deadline = ContinuousClock.now + Self.feedSettleWait
             var pause: Duration = .microseconds(500)
             while true {
-                var settled: [RecordedEvent] = []
+                var settledRows: [PostgresEventRows.Row] = []
                 var heldBack = false
                 let rows = try await connection.query(query, logger: logger)
-                for try await (position, aggregate, key, version, type, schema, data, meta, recordedAt, isSettled)
-                    in rows.decode((Int64, String, String, Int64, String, Int, ByteBuffer, ByteBuffer, Int64, Bool).self) {
+                for try await (c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12, isSettled)
+                    in rows.decode((Int64, String, String, Int64, String, Int, ByteBuffer, Int, ByteBuffer?, UUID?, String?,
+                                    String?, Int64?, Bool).self) {
                     // The settled rows come first (xid order is position order); stop at the first other.
                     if heldBack || !isSettled {
                         heldBack = true
                         continue
                     }
-                    settled.append(RecordedEvent(position: position, stream: StreamID(aggregate: aggregate, key: key),
-                                                 version: version, type: type, schema: schema, data: String(buffer: data), meta: String(buffer: meta),
-                                                 recordedAt: recordedAt))
+                    settledRows.append(PostgresEventRows.Row((c0, c1, c2, c3, c4, c5, c6, c7, c8, c9, c10, c11, c12)))
                 }
-                if !heldBack || ContinuousClock.now >= deadline { return settled }
+                if !heldBack || ContinuousClock.now >= deadline {
+                    // a settled follower's head is settled too (one transaction): fetched if not read
+                    var reader = PostgresEventRows(schema: schema, on: connection, logger: logger)
+                    var settled: [RecordedEvent] = []
+                    settled.reserveCapacity(settledRows.count)
+                    for row in settledRows { settled.append(try await reader.event(row)) }
+                    return settled
+                }
                 try await Task.sleep(for: pause)
                 pause = min(pause * 2, .milliseconds(20))
             }
         }
     }
 
-    /// The events appended with `commandID` (an idempotency key), in position order.
+    /// The events appended with `commandID` (an idempotency key), in position order: they
+    /// are consecutive, from the first head with that key to the next head that is not its.
     public func events(forCommand commandID: String) throws -> [RecordedEvent] {
-        let (events, logger) = (self.events, self.logger)
+        let (schema, logger) = (quotedSchema, self.logger)
+        let events = self.events
         let query: PostgresQuery = """
-            SELECT position, aggregate, "key", version, type, schema, data, meta, recorded_at FROM \(unescaped: events)
-            WHERE command_id = \(commandID) ORDER BY position
+            SELECT \(unescaped: PostgresEventRows.columns) FROM \(unescaped: PostgresEventRows.from(schema: schema))
+            WHERE e.position >= (SELECT min(c.position) FROM \(unescaped: events) AS c WHERE c.command_id = \(commandID))
+              AND e.position < coalesce((
+                  SELECT min(n.position) FROM \(unescaped: events) AS n
+                  WHERE n.position > (SELECT min(c.position) FROM \(unescaped: events) AS c WHERE c.command_id = \(commandID))
+                    AND n.ordinal = 0 AND n.command_id IS DISTINCT FROM \(commandID)), \(Int64.max))
+            ORDER BY e.position
             """
         return try withConnection("reading the events of command \(commandID)", retry: .always) { connection, _ in
-            var result: [RecordedEvent] = []
-            let rows = try await connection.query(query, logger: logger)
-            for try await (position, aggregate, key, version, type, schema, data, meta, recordedAt)
-                in rows.decode((Int64, String, String, Int64, String, Int, ByteBuffer, ByteBuffer, Int64).self) {
-                result.append(RecordedEvent(position: position, stream: StreamID(aggregate: aggregate, key: key),
-                                            version: version, type: type, schema: schema, data: String(buffer: data), meta: String(buffer: meta),
-                                            recordedAt: recordedAt))
-            }
-            return result
+            try await Self.read(query, schema: schema, on: connection, logger: logger)
         }
+    }
+
+    /// The events of `query`'s rows (`PostgresEventRows.columns`).
+    static func read(_ query: PostgresQuery, schema: String, on connection: PostgresConnection,
+                     logger: Logger) async throws -> [RecordedEvent] {
+        var rows: [PostgresEventRows.Row] = []
+        for try await columns in try await connection.query(query, logger: logger).decode(PostgresEventRows.Columns.self) {
+            rows.append(PostgresEventRows.Row(columns))
+        }
+        var reader = PostgresEventRows(schema: schema, on: connection, logger: logger)
+        var result: [RecordedEvent] = []
+        result.reserveCapacity(rows.count)
+        for row in rows { result.append(try await reader.event(row)) }
+        return result
     }
 
     /// The stream's current version (0 when it has no events).

@@ -1,9 +1,10 @@
+import Foundation
 import LuaESStore
 import PostgresNIO
 
 extension PostgresEventStore {
     /// The newest schema this build reads and writes (the row of `schema_version`).
-    static let schemaVersion = 4
+    static let schemaVersion = 5
 
     /// `migrations(in: schema)[n]` brings a schema (quoted, `"esrun"`) from version n to
     /// n + 1. Each runs in the transaction that also records the new version: all or
@@ -88,10 +89,10 @@ extension PostgresEventStore {
                 )
                 """,
             ],
-            // 2 -> 3: appends in one round trip, the procedure `append_events` (`+appendProcedure`).
-            // It installs the current text of the procedure, which 3 -> 4 installs again: the
-            // procedure's text is kept once, and every upgrade ends with the same procedure.
-            [appendProcedure(in: schema)],
+            // 2 -> 3: appends in one round trip, the procedure `append_events`. Its text was not
+            // kept: every upgrade goes on to 5, which drops it and installs the current procedure
+            // (`+appendProcedure`), so nothing here needs it.
+            [],
             // 3 -> 4: an idempotency key commits once, across nodes: `commands` holds each command
             // id with the position of its first event, and the procedure inserts into it in the
             // batch's subtransaction. Keys committed before the upgrade are carried over (the
@@ -103,8 +104,9 @@ extension PostgresEventStore {
                 SELECT DISTINCT ON (command_id) command_id, position FROM \(events)
                 WHERE command_id IS NOT NULL ORDER BY command_id, position
                 """,
-                appendProcedure(in: schema),
             ],
+            // 4 -> 5: compact events, in Swift (`+compactSchema`, `upgradeToCompactEvents`).
+            [],
         ]
     }
 
@@ -118,7 +120,8 @@ extension PostgresEventStore {
         let logger = self.logger
         let direct = try directConfiguration()
         let store = self
-        try Self.blocking {
+        // an upgrade rewrites every event (4 -> 5): its time grows with the table
+        try Self.blocking(timeout: Self.schemaUpgradeTimeout) {
             let connection: PostgresConnection
             do {
                 connection = try await PostgresConnection.connect(configuration: direct, id: 0, logger: logger)
@@ -147,6 +150,9 @@ extension PostgresEventStore {
                         for statement in migrations[version] {
                             try await connection.query(PostgresQuery(unsafeSQL: statement), logger: logger)
                         }
+                        if version == 4 {
+                            try await Self.upgradeToCompactEvents(in: "\"\(schema)\"", on: connection, logger: logger)
+                        }
                         version += 1
                     }
                     try await connection.query(PostgresQuery(unsafeSQL: "DELETE FROM \(versions)"), logger: logger)
@@ -161,6 +167,9 @@ extension PostgresEventStore {
             }
         }
     }
+
+    /// How long opening waits for the schema to be made or upgraded.
+    static let schemaUpgradeTimeout: TimeInterval = 24 * 3600
 
     /// Drops the store's schema with everything in it (the bench's throwaway schemas).
     /// The store stays open but has no tables: close it next.
@@ -177,12 +186,13 @@ extension PostgresEventStore {
         let rows = try await connection.query(
             """
             SELECT count(*) FROM pg_tables WHERE schemaname = \(schema)
-            AND tablename IN ('events', 'snapshots', 'projection_names', 'projections', 'views', 'commands')
+            AND tablename IN ('events', 'snapshots', 'projection_names', 'projections', 'views', 'commands', 'templates',
+                              'compact_events')
             """,
             logger: logger)
         for try await count in rows.decode(Int64.self) where count > 0 {
             throw StoreError.invalid("PostgreSQL schema \"\(schema)\" already has a table named like one of esrun's (events, "
-                + "snapshots, projection_names, projections, views, commands) that esrun did not make (no schema_version row): "
+                + "snapshots, projection_names, projections, views, commands, templates) that esrun did not make (no schema_version row): "
                 + "choose another schema with ?schema=NAME")
         }
     }

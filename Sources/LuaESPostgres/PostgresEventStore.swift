@@ -34,7 +34,7 @@ public final class PostgresEventStore: EventStore, Sendable {
     let hooks = PostgresStoreHooks()
     let logger: Logger
     /// Quoted table names in the configured schema.
-    let events: String, snapshots: String, schemaVersionTable: String
+    let events: String, snapshots: String, schemaVersionTable: String, templates: String
     /// The advisory-lock key that orders appends in this schema (see `+append`).
     let appendLockKey: Int64
     /// The quoted name of the procedure that appends (`+appendProcedure`).
@@ -43,6 +43,8 @@ public final class PostgresEventStore: EventStore, Sendable {
     let commitListener: PostgresCommitListener
     /// Tells the other nodes of this one's commits.
     let commitAnnouncer: PostgresCommitAnnouncer
+    /// Which metadata templates go into `templates` (`PostgresEventColumns`).
+    let templateSightings = TemplateSightings()
 
     /// Opens the store, creating the schema and its tables when missing.
     ///
@@ -59,8 +61,9 @@ public final class PostgresEventStore: EventStore, Sendable {
         events = schema + ".events"
         snapshots = schema + ".snapshots"
         schemaVersionTable = schema + ".schema_version"
+        templates = schema + ".templates"
         appendLockKey = Self.lockKey("esrun.append." + configuration.schema)
-        appendProcedureName = schema + ".append_events"
+        appendProcedureName = Self.procedureName(in: schema)
         let listenerConfiguration = try configuration.connectionConfiguration(application: "esrun-listen/" + configuration.schema)
         commitListener = PostgresCommitListener(channel: Self.commitChannel(appendLockKey),
                                                 configuration: listenerConfiguration, logger: logger)

@@ -11,7 +11,7 @@ import PostgresNIO
 ///   the same `SELECT max(version)` the store runs, on that connection, and through the store
 ///   (`version(of:)`: pool lease, detached task, semaphore);
 ///   an empty operation through the same kind of bridge (detached task + semaphore, no query);
-///   one-event appends through the store (one CALL of append_events each), and the time the
+///   one-event appends through the store (one CALL of append_events_v5 each), and the time the
 ///   server spent inside the procedure per CALL (pg_stat_user_functions; needs track_functions = 'pl').
 /// The schema is made afresh and dropped at the end.
 func postgresLatency(url: String, count: Int) throws {
@@ -63,7 +63,7 @@ func postgresLatency(url: String, count: Int) throws {
         let connection = try await connect()
         var mean: Double?
         for try await (calls, total) in try await connection.query(
-            "SELECT calls, total_time FROM pg_stat_user_functions WHERE schemaname = \(schema) AND funcname = 'append_events'",
+            "SELECT calls, total_time FROM pg_stat_user_functions WHERE schemaname = \(schema) AND funcname = 'append_events_v5'",
             logger: Logger(label: "store-probe")).decode((Int64, Double).self) where calls > 0 {
             mean = total * 1000 / Double(calls)
         }
